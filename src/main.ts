@@ -1,0 +1,70 @@
+/**
+ * The only module that touches the process: argv, environment, signals, stdout and the exit code.
+ * Subcommands are in `src/cli/`; they take an AbortSignal and return an exit code.
+ */
+import { isBridgeError } from "./errors.js";
+
+/** Exit codes (mqtt-api.md): 0 success, 1 runtime failure, 2 usage or config error. */
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+
+const USAGE = `Usage: qx10-mqtt <command> [options]
+
+Commands:
+  run [--config FILE]        the bridge (default command)
+  demo                       simulator + bridge + broker on this machine
+  discover [--timeout S]     SSDP search; one JSON line per camera
+  call METHOD [PARAMS_JSON]  one JSON-RPC call
+  shoot [--out FILE]         take a picture and download it
+  liveview --out DIR         save liveview JPEGs
+  decode FILE [--out DIR]    decode a recorded liveview byte stream
+  sim [options]              the camera simulator
+
+Run "qx10-mqtt <command> --help" for the options of a command.`;
+
+/**
+ * Runs the CLI with `argv` (without node and script) and sets `process.exitCode`.
+ * SIGINT/SIGTERM abort the running command; a second signal exits at once.
+ */
+export async function main(argv: string[]): Promise<void> {
+  const controller = new AbortController();
+  let signals = 0;
+  const onSignal = (name: NodeJS.Signals): void => {
+    signals += 1;
+    if (signals > 1) process.exit(EXIT_FAILURE);
+    controller.abort(name);
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  try {
+    process.exitCode = await dispatch(argv, controller.signal);
+  } catch (e) {
+    if (isBridgeError(e) && (e.code === "USAGE" || e.code === "CONFIG_INVALID")) {
+      console.error(e.message);
+      process.exitCode = EXIT_USAGE;
+    } else if (isBridgeError(e, "ABORTED")) {
+      process.exitCode = EXIT_OK;
+    } else {
+      console.error(e instanceof Error ? e.message : String(e));
+      process.exitCode = EXIT_FAILURE;
+    }
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}
+
+async function dispatch(argv: string[], _signal: AbortSignal): Promise<number> {
+  const [command = "run"] = argv;
+  switch (command) {
+    case "-h":
+    case "--help":
+    case "help":
+      console.log(USAGE);
+      return Promise.resolve(EXIT_OK);
+    default:
+      console.error(`unknown command: ${command}\n\n${USAGE}`);
+      return Promise.resolve(EXIT_USAGE);
+  }
+}

@@ -60,6 +60,8 @@ export default tseslint.config(
     // Pure codecs: bytes or values in, values out. No I/O, no timers (docs/style.md Part 3).
     files: [
       "src/liveview/codec.ts",
+      "src/liveview/encode.ts",
+      "src/liveview/types.ts",
       "src/liveview/jpeg.ts",
       "src/camera/rpc.ts",
       "src/camera/description.ts",

@@ -29,7 +29,7 @@ import {
   type CameraState,
   type EventVersion,
 } from "./events.js";
-import { type RpcCaller } from "./types.js";
+import { type CallOptions, type RpcCaller } from "./types.js";
 
 /** What {@link EventPollerOptions.onError} learns about a failure the loop recovers from. */
 export interface PollRetryInfo {
@@ -66,8 +66,9 @@ export interface EventPollerOptions {
   /** Random source in [0, 1) for backoff jitter. Default Math.random. */
   random?: () => number;
   /**
-   * HTTP timeout of one long poll, ms. Default 30 000: above the Smart Remote server's 15 s hold
-   * and the official client's 20 s (§4.1), since a QX may hold longer (UNCERTAIN, §9).
+   * HTTP timeout of one long poll, ms, passed to the client as `timeoutMs`. Default: unset, so the
+   * client's own getEvent(true) default applies (client.ts: 25 s — above the Smart Remote server's
+   * 15 s hold and the official client's 20 s, §4.1; a QX may hold longer, §9).
    */
   longPollTimeoutMs?: number;
   /** CAMERA_TIMEOUTs in a row after which `run()` rejects with the last one. Default 3. */
@@ -75,9 +76,6 @@ export interface EventPollerOptions {
   /** Other unexpected failures in a row after which `run()` rejects with the last one. Default 5. */
   maxConsecutiveFailures?: number;
 }
-
-/** Default HTTP timeout of a long poll, ms (see {@link EventPollerOptions.longPollTimeoutMs}). */
-const DEFAULT_LONG_POLL_TIMEOUT_MS = 30_000;
 
 /** Per-kind counters of consecutive failures. */
 interface FailureCounters {
@@ -201,12 +199,13 @@ export class EventPoller {
       const version = this.#version ?? "1.0";
       let result: unknown[];
       try {
-        result = snapshotDone
-          ? await this.#rpc.call("camera", "getEvent", [true], version, {
-              signal,
-              timeoutMs: this.#options.longPollTimeoutMs ?? DEFAULT_LONG_POLL_TIMEOUT_MS,
-            })
-          : await this.#rpc.call("camera", "getEvent", [false], version, { signal });
+        result = await this.#rpc.call(
+          "camera",
+          "getEvent",
+          [snapshotDone],
+          version,
+          snapshotDone ? this.#longPollOptions(signal) : { signal },
+        );
       } catch (e) {
         if (signal.aborted) throw e;
         const delayMs = this.#onCallFailed(e, failures, version);
@@ -217,6 +216,11 @@ export class EventPoller {
       this.#apply(result, !snapshotDone);
       snapshotDone = true;
     }
+  }
+
+  #longPollOptions(signal: AbortSignal): CallOptions {
+    const timeoutMs = this.#options.longPollTimeoutMs;
+    return timeoutMs === undefined ? { signal } : { signal, timeoutMs };
   }
 
   /**

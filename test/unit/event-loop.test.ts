@@ -125,9 +125,8 @@ describe("EventPoller", () => {
       ["camera", "getEvent", [true], "1.1"],
       ["camera", "getEvent", [true], "1.1"],
     ]);
-    for (const c of rpc.calls.slice(2)) {
-      expect(c.options?.timeoutMs).toBe(30_000);
-      expect(c.options?.signal).toBe(h.controller.signal);
+    for (const c of rpc.calls) {
+      expect(c.options).toEqual({ signal: h.controller.signal }); // client default timeouts
     }
     expect(h.poller.version).toBe("1.1");
     expect(h.states.map((s) => s.changed)).toEqual([
@@ -177,14 +176,14 @@ describe("EventPoller", () => {
     await done;
   });
 
-  it("uses a forced version without asking getVersions", async () => {
+  it("uses a forced version without asking getVersions, and a given long-poll timeout", async () => {
     const rpc = new ScriptedRpc().on("getEvent(false)", SNAPSHOT);
-    const h = harness(rpc, { version: "1.2" });
+    const h = harness(rpc, { version: "1.2", longPollTimeoutMs: 40_000 });
     const done = h.poller.run(h.controller.signal);
     await rpc.waitForCalls(2);
-    expect(rpc.calls.map((c) => [c.method, c.version])).toEqual([
-      ["getEvent", "1.2"],
-      ["getEvent", "1.2"],
+    expect(rpc.calls.map((c) => [c.method, c.version, c.options?.timeoutMs])).toEqual([
+      ["getEvent", "1.2", undefined],
+      ["getEvent", "1.2", 40_000],
     ]);
     h.controller.abort();
     await done;

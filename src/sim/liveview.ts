@@ -502,9 +502,17 @@ export class LiveviewServer {
       // A point strictly inside the packet: at least one byte sent, at least one missing.
       const cutAt = 1 + Math.floor(this.#random() * (packet.length - 1));
       const part = packet.subarray(0, cutAt);
-      this.#write(r, part);
       this.#record(part, { ...full, fault: armed });
-      this.#close(r, armed === "drop" ? "destroy" : "end");
+      if (armed === "cut") {
+        this.#write(r, part);
+        this.#close(r, "end");
+      } else {
+        // Destroy once the partial packet has reached the socket, else it would be discarded
+        // with the socket's queue and the reader would see a drop at a packet boundary.
+        const res = r.res;
+        this.#write(r, part, () => res.destroy());
+        this.#close(r, "none");
+      }
       return false;
     }
     let bytes = packet;
@@ -533,11 +541,12 @@ export class LiveviewServer {
   }
 
   /** Headers and payload in separate chunks, as the QX10 sends them (§5.1). */
-  #write(r: Reader, bytes: Buffer): void {
+  #write(r: Reader, bytes: Buffer, flushed?: () => void): void {
     if (r.closed || r.res.destroyed) return;
     const head = bytes.subarray(0, Math.min(bytes.length, HEADERS_SIZE));
-    const ok1 = r.res.write(head);
-    const ok2 = bytes.length > HEADERS_SIZE ? r.res.write(bytes.subarray(HEADERS_SIZE)) : true;
+    const rest = bytes.length > HEADERS_SIZE ? bytes.subarray(HEADERS_SIZE) : undefined;
+    const ok1 = r.res.write(head, rest === undefined ? flushed : undefined);
+    const ok2 = rest === undefined ? true : r.res.write(rest, flushed);
     if (!ok1 || !ok2) r.backedUpSince ??= performance.now();
     this.#stats.maxBuffered = Math.max(this.#stats.maxBuffered, r.res.writableLength);
   }

@@ -12,6 +12,7 @@
  * - 12 / 14 / HTTP 404 (method or version unsupported) → step the version down and retry at once;
  *   below "1.0" `run()` rejects with the error (e.g. RX100M2 has no getEvent, §6.9);
  * - CAMERA_UNREACHABLE → `run()` rejects at once so the supervisor can mark the camera offline;
+ *   so do the permanent CAMERA_NOT_FOUND (no camera endpoint) and COMMAND_INVALID;
  * - anything else → back off; after `maxConsecutiveFailures` in a row `run()` rejects.
  */
 import { isBridgeError, type BridgeError } from "../errors.js";
@@ -129,7 +130,8 @@ export class EventPoller {
    * Chooses the version (getVersions; 12/404/other camera replies → "1.0"), takes a snapshot with
    * getEvent(false), then long-polls getEvent(true) back to back. See the module comment for the
    * failure policy.
-   * @throws BridgeError CAMERA_UNREACHABLE at once; CAMERA_TIMEOUT after `maxConsecutiveTimeouts`;
+   * @throws BridgeError CAMERA_UNREACHABLE, CAMERA_NOT_FOUND, COMMAND_INVALID, ABORTED (not from
+   *   `signal`, e.g. client closed) at once; CAMERA_TIMEOUT after `maxConsecutiveTimeouts`;
    *   CAMERA_RPC 12/14 or CAMERA_HTTP 404 when even getEvent "1.0" is unsupported; the last error
    *   after `maxConsecutiveFailures` other failures. Error if `run()` is already running.
    */
@@ -269,14 +271,15 @@ export class EventPoller {
           return report(1, 0);
         }
         break;
+      case "CAMERA_NOT_FOUND": // no camera endpoint: retrying cannot help
+      case "COMMAND_INVALID": // the client refused our params: a bug, not a camera state
+      case "CAMERA_DESCRIPTION":
       case "CONFIG_INVALID":
       case "USAGE":
-      case "CAMERA_NOT_FOUND":
-      case "CAMERA_DESCRIPTION":
+        throw e;
       case "CAMERA_PROTOCOL":
       case "LIVEVIEW_STREAM":
       case "MQTT_UNAVAILABLE":
-      case "COMMAND_INVALID":
         break;
     }
     failures.other += 1;

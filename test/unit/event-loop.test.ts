@@ -272,6 +272,17 @@ describe("EventPoller", () => {
     expect(h.poller.running).toBe(false);
   });
 
+  it.each(["CAMERA_NOT_FOUND", "COMMAND_INVALID"] as const)(
+    "rejects at once on the permanent %s",
+    async (code) => {
+      const rpc = new ScriptedRpc().on("getEvent(false)", new BridgeError(code, "x"));
+      const h = harness(rpc, { version: "1.0" });
+      await expect(h.poller.run(h.controller.signal)).rejects.toMatchObject({ code });
+      expect(rpc.calls).toHaveLength(1);
+      expect(h.errors).toEqual([]);
+    },
+  );
+
   it("also rejects when the snapshot finds the camera unreachable", async () => {
     const rpc = new ScriptedRpc().on("getVersions", unreachable());
     const h = harness(rpc);

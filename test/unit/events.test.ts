@@ -539,14 +539,26 @@ describe("parseEventResult robustness", () => {
   });
 
   it("never throws on arbitrary objects that carry a known type", () => {
-    const types = ["cameraStatus", "shootMode", "takePicture", "batteryInfo", "stillSize"];
+    const types = [
+      "cameraStatus",
+      "shootMode",
+      "selfTimer",
+      "takePicture",
+      "storageInformation",
+      "batteryInfo",
+      "stillSize",
+      "exposureCompensation",
+      "contShooting",
+      "whiteBalance",
+    ];
     fc.assert(
       fc.property(
         fc.constantFrom(...types),
         fc.dictionary(fc.string(), fc.jsonValue()),
         (type, fields) => {
           const out = applyEvent(initialCameraState(), parseEventResult([{ ...fields, type }]));
-          expect(out.state).toBeDefined();
+          expect(Object.keys(out.state)).toEqual([...CAMERA_STATE_KEYS]);
+          for (const url of out.pictures) expect(typeof url).toBe("string");
         },
       ),
       { seed: 7, numRuns: 300 },

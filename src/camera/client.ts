@@ -118,43 +118,6 @@ export function defaultTimeoutMs(
   }
 }
 
-const SERVICES: readonly CameraService[] = [
-  "camera",
-  "system",
-  "guide",
-  "accessControl",
-  "avContent",
-];
-
-/**
- * Endpoints for a camera given by its ActionList base URL (`X_ScalarWebAPI_ActionList_URL`, e.g.
- * `http://10.0.0.1:10000/sony`): `<base>/<service>` for every service (camera-api.md §2.1, §1.4).
- * A URL that already ends in `/<service>` (e.g. `…/sony/camera`) is accepted and trimmed.
- * @throws BridgeError USAGE when `baseUrl` is not an http(s) URL
- */
-export function endpointsFromBaseUrl(baseUrl: string): Record<CameraService, string> {
-  let url: URL;
-  try {
-    url = new URL(baseUrl);
-  } catch (e) {
-    throw new BridgeError("USAGE", `not a URL: ${baseUrl}`, { cause: e });
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new BridgeError("USAGE", `camera URL must be http(s): ${baseUrl}`);
-  }
-  let path = url.pathname.replace(/\/+$/, "");
-  const last = path.slice(path.lastIndexOf("/") + 1);
-  if ((SERVICES as readonly string[]).includes(last)) path = path.slice(0, -last.length - 1);
-  const base = `${url.origin}${path}`;
-  return {
-    camera: `${base}/camera`,
-    system: `${base}/system`,
-    guide: `${base}/guide`,
-    accessControl: `${base}/accessControl`,
-    avContent: `${base}/avContent`,
-  };
-}
-
 /** Error codes (own and in `cause`) meaning the peer cannot be reached or dropped the connection. */
 const UNREACHABLE_CODES = new Set([
   "ECONNREFUSED",

@@ -6,7 +6,8 @@ import {
   enableMethodsSignature,
   formatCameraDateTime,
 } from "../../src/camera/api.js";
-import { CameraClient, endpointsFromBaseUrl } from "../../src/camera/client.js";
+import { CameraClient } from "../../src/camera/client.js";
+import { descriptionFromCameraUrl } from "../../src/camera/description.js";
 import { BridgeError } from "../../src/errors.js";
 import { haveFixtures, readFixture, readFixtureJson } from "../helpers/fixtures.js";
 import {
@@ -24,7 +25,7 @@ let client: CameraClient | undefined;
 
 async function apiFor(handler: Handler): Promise<{ api: CameraApi; server: RpcTestServer }> {
   server = await startRpcServer(handler);
-  client = new CameraClient({ endpoints: endpointsFromBaseUrl(server.baseUrl) });
+  client = new CameraClient({ endpoints: descriptionFromCameraUrl(server.baseUrl).endpoints });
   return { api: new CameraApi(client), server };
 }
 

@@ -1,12 +1,8 @@
 import { createServer } from "node:net";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import {
-  CameraClient,
-  DEFAULT_TIMEOUTS,
-  defaultTimeoutMs,
-  endpointsFromBaseUrl,
-} from "../../src/camera/client.js";
-import { BridgeError, isBridgeError } from "../../src/errors.js";
+import { CameraClient, DEFAULT_TIMEOUTS, defaultTimeoutMs } from "../../src/camera/client.js";
+import { descriptionFromCameraUrl } from "../../src/camera/description.js";
+import { BridgeError } from "../../src/errors.js";
 import {
   ok,
   rpcError,
@@ -20,7 +16,10 @@ let client: CameraClient;
 
 async function start(handler: Handler, options: { maxResponseBytes?: number } = {}) {
   server = await startRpcServer(handler);
-  client = new CameraClient({ endpoints: endpointsFromBaseUrl(server.baseUrl), ...options });
+  client = new CameraClient({
+    endpoints: descriptionFromCameraUrl(server.baseUrl).endpoints,
+    ...options,
+  });
 }
 
 afterEach(async () => {
@@ -174,7 +173,7 @@ describe("CameraClient.call over HTTP", () => {
     await start((r) => ok(r, [0]));
     const port = await closedPort();
     const other = new CameraClient({
-      endpoints: endpointsFromBaseUrl(`http://127.0.0.1:${port}/sony`),
+      endpoints: descriptionFromCameraUrl(`http://127.0.0.1:${port}/sony`).endpoints,
     });
     try {
       const e = await failure(other.call("camera", "getVersions"));
@@ -325,34 +324,5 @@ describe("per-method default timeouts", () => {
         methods: { actTakePicture: 90_000 },
       }),
     ).toBe(90_000);
-  });
-
-  it("builds endpoints from the ActionList base URL", () => {
-    expect(endpointsFromBaseUrl("http://10.0.0.1:10000/sony")).toEqual({
-      camera: "http://10.0.0.1:10000/sony/camera",
-      system: "http://10.0.0.1:10000/sony/system",
-      guide: "http://10.0.0.1:10000/sony/guide",
-      accessControl: "http://10.0.0.1:10000/sony/accessControl",
-      avContent: "http://10.0.0.1:10000/sony/avContent",
-    });
-    expect(endpointsFromBaseUrl("http://10.0.0.1:10000/sony/camera/").camera).toBe(
-      "http://10.0.0.1:10000/sony/camera",
-    );
-    expect(endpointsFromBaseUrl("http://10.0.0.1:10000").camera).toBe(
-      "http://10.0.0.1:10000/camera",
-    );
-    expect(
-      isBridgeError(
-        (() => {
-          try {
-            endpointsFromBaseUrl("ftp://x/sony");
-          } catch (e) {
-            return e;
-          }
-          return null;
-        })(),
-        "USAGE",
-      ),
-    ).toBe(true);
   });
 });

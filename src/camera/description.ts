@@ -552,14 +552,14 @@ export function parseDeviceDescription(xml: string, location: string | null): Ca
  * whose last segment is dropped). Endpoints for all five services are derived (camera-api.md
  * §1.4); whether the camera serves each one is learnt later. Everything else is unknown (null).
  * The base is used verbatim apart from trailing slashes.
- * @throws BridgeError CONFIG_INVALID when `url` is not an absolute http(s) URL without query or
- *   fragment
+ * @throws BridgeError USAGE when `url` is not an absolute http(s) URL without query or fragment
+ *   (the same code as `endpointsFromBaseUrl` in client.ts)
  */
 export function descriptionFromCameraUrl(url: string): CameraDescription {
   const m = /^(https?:\/\/[^/?#]+)([^?#]*)$/i.exec(url.trim());
   if (m === null || !URL.canParse(url.trim())) {
     throw new BridgeError(
-      "CONFIG_INVALID",
+      "USAGE",
       `camera URL ${JSON.stringify(url)} is not an http URL without query`,
     );
   }

@@ -418,9 +418,9 @@ describe("descriptionFromCameraUrl", () => {
     });
   });
   it.each(["10.0.0.1:10000/sony", "ftp://10.0.0.1/sony", "http://10.0.0.1/sony?x=1", "http://"])(
-    "%s → CONFIG_INVALID",
+    "%s → USAGE",
     (url) => {
-      expect(codeOf(() => descriptionFromCameraUrl(url))).toBe("CONFIG_INVALID");
+      expect(codeOf(() => descriptionFromCameraUrl(url))).toBe("USAGE");
     },
   );
 });

@@ -455,7 +455,11 @@ export class LiveviewServer {
 
   /** Milliseconds since connection start plus the offset; strictly increasing. */
   #timestamp(r: Reader, now: number): number {
-    const t = Math.max(r.lastTimestamp + 1, Math.round(now - r.t0) + this.#timestampOffset);
+    // The first packet carries exactly the offset (the QX100 starts at 4 ms, §5.3).
+    const t =
+      r.lastTimestamp < 0
+        ? this.#timestampOffset
+        : Math.max(r.lastTimestamp + 1, Math.round(now - r.t0) + this.#timestampOffset);
     r.lastTimestamp = t;
     return t >>> 0;
   }

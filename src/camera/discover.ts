@@ -71,11 +71,13 @@ export interface ResolveCameraOptions extends DiscoveryOptions {
 
 /** Options of {@link fetchDeviceDescription}. */
 export interface FetchDescriptionOptions {
+  /** Aborts the GET (`ABORTED`). */
   signal?: AbortSignal | undefined;
   /** Headers + body timeout, ms. Default {@link DEFAULT_DESCRIPTION_TIMEOUT_MS}. */
   timeoutMs?: number | undefined;
   /** Body cap, bytes. Default {@link MAX_DESCRIPTION_BYTES}. */
   maxBytes?: number | undefined;
+  /** undici dispatcher. Default: the global dispatcher. */
   dispatcher?: Dispatcher | undefined;
 }
 

@@ -27,7 +27,9 @@ export const SCALAR_WEBAPI_ST = "urn:schemas-sony-com:service:ScalarWebAPI:1";
 
 /** Where an SSDP search goes: an IPv4 address and UDP port. */
 export interface SsdpTarget {
+  /** IPv4 address: the multicast group, or a unicast host (tests, a known camera). */
   readonly address: string;
+  /** UDP port (1900 for SSDP). */
   readonly port: number;
 }
 

@@ -18,6 +18,7 @@ import {
 } from "../../src/camera/ssdp.js";
 import { type CameraDescription } from "../../src/camera/types.js";
 import { runDiscover } from "../../src/cli/discover.js";
+import { startSimulator } from "../../src/sim/simulator.js";
 import { type CliContext } from "../../src/cli/context.js";
 import { type BridgeError, isBridgeError, type ErrorCode } from "../../src/errors.js";
 import { haveFixtures, readFixture } from "../helpers/fixtures.js";
@@ -489,4 +490,26 @@ describe.skipIf(!haveFixtures)("runDiscover (CLI)", () => {
       expect(await codeOf(runDiscover(argv, context())), argv.join(" ")).toBe("USAGE");
     }
   });
+});
+
+describe("against the simulator (independent SSDP + dd.xml implementation)", () => {
+  it.each(["qx10", "smart-remote"] as const)(
+    "%s is discovered with its endpoints",
+    async (model) => {
+      const sim = await startSimulator({ model, ssdp: true });
+      closers.push(() => sim.close());
+      const ssdp = sim.urls.ssdp;
+      expect(ssdp).toBeDefined();
+      const cameras = await discoverCameras({
+        target: { address: "127.0.0.1", port: ssdp?.port ?? 0 },
+        sends: 2,
+        ...fast,
+      });
+      expect(cameras).toHaveLength(1);
+      const [camera] = cameras;
+      expect(camera?.location).toBe(sim.urls.ddXml);
+      expect(camera?.friendlyName).toBe(model === "qx10" ? "DSC-QX10" : "DSC-HX400V");
+      expect(camera?.endpoints).toStrictEqual(sim.urls.endpoints);
+    },
+  );
 });

@@ -507,6 +507,20 @@ describe("parseSsdpResponse (§1.2)", () => {
     });
   });
 
+  it("never throws; whatever it returns has an http LOCATION", () => {
+    const line = fc.oneof(
+      fc.constantFrom("HTTP/1.1 200 OK", "LOCATION: http://10.0.0.1:64321/dd.xml", "ST: x", ""),
+      fc.string({ maxLength: 30 }),
+    );
+    fc.assert(
+      fc.property(fc.array(line, { maxLength: 8 }), fc.constantFrom("\r\n", "\n"), (lines, eol) => {
+        const r = parseSsdpResponse(lines.join(eol));
+        return r === null || /^https?:\/\//i.test(r.location);
+      }),
+      { seed: 1124, numRuns: 1000 },
+    );
+  });
+
   it.each([
     ["no LOCATION", "HTTP/1.1 200 OK\r\nST: x\r\n\r\n"],
     ["empty LOCATION", "HTTP/1.1 200 OK\r\nLOCATION:\r\n\r\n"],

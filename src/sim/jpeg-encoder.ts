@@ -163,22 +163,29 @@ const AC_CHROMA_CODES = buildCodes(AC_CHROMA);
  * not be used re-entrantly (it is synchronous, so plain use is safe).
  */
 export class JpegEncoder {
-  /** Image size in pixels. */
+  /** Image width in pixels. */
   readonly width: number;
+  /** Image height in pixels. */
   readonly height: number;
   /** Quality 1..100. */
   readonly quality: number;
+  /** Chroma subsampling. */
   readonly subsampling: JpegSubsampling;
-  /** MCU size in pixels (16×16 for 4:2:0, 8×8 for 4:4:4). */
+  /** MCU width in pixels (16 for 4:2:0, 8 for 4:4:4). */
   readonly mcuWidth: number;
+  /** MCU height in pixels (16 for 4:2:0, 8 for 4:4:4); the height of a strip. */
   readonly mcuHeight: number;
-  /** MCUs per MCU row (= the restart interval) and MCU rows per image. */
+  /** MCUs per MCU row (= the restart interval, DRI). */
   readonly mcusPerRow: number;
+  /** MCU rows per image (= rows passed to {@link assemble}). */
   readonly mcuRows: number;
 
   readonly #lumaQuant: Uint8Array;
   readonly #chromaQuant: Uint8Array;
-  readonly #components: readonly Component[];
+  /** Y, Cb, Cr in scan order. */
+  readonly #yComp: Component;
+  readonly #cbComp: Component;
+  readonly #crComp: Component;
   readonly #paddedWidth: number;
   // Planes of one MCU row, level-shifted (−128..127).
   readonly #y: Float32Array;
@@ -218,7 +225,7 @@ export class JpegEncoder {
     this.#chromaQuant = scaleQuantTable(CHROMA_QUANT, quality);
     const recip = (table: Uint8Array): Float64Array =>
       Float64Array.from(ZIGZAG, (natural) => 1 / (table[natural] ?? 1));
-    this.#components = [
+    [this.#yComp, this.#cbComp, this.#crComp] = [
       {
         id: 1,
         h: sub,
@@ -276,8 +283,9 @@ export class JpegEncoder {
     this.#pos = 0;
     this.#acc = 0;
     this.#bits = 0;
-    const [yc, cbc, crc] = this.#components;
-    if (yc === undefined || cbc === undefined || crc === undefined) throw new Error("unreachable");
+    const yc = this.#yComp;
+    const cbc = this.#cbComp;
+    const crc = this.#crComp;
     let predY = 0;
     let predCb = 0;
     let predCr = 0;
@@ -471,7 +479,9 @@ export class JpegEncoder {
     });
     segment(0xdb, dqt);
     const sof = [8, this.height >> 8, this.height & 0xff, this.width >> 8, this.width & 0xff, 3];
-    for (const c of this.#components) sof.push(c.id, (c.h << 4) | c.v, c.quantId);
+    for (const c of [this.#yComp, this.#cbComp, this.#crComp]) {
+      sof.push(c.id, (c.h << 4) | c.v, c.quantId);
+    }
     segment(0xc0, sof);
     const dht: number[] = [];
     const table = (tcTh: number, spec: HuffmanSpec): void => {

@@ -55,7 +55,7 @@ export function postviewComment(n: number): string {
 export function renderFrame(n: number, options: FrameOptions = {}): Buffer {
   checkIndex(n);
   const r = renderer(options.width ?? 640, options.height ?? 480, options.quality ?? 60);
-  return r.render(n, frameScene(r, n), frameComment(n));
+  return r.render(frameScene(r, n), frameComment(n));
 }
 
 /**
@@ -71,7 +71,7 @@ export function renderPostview(index: number, options: PostviewOptions = {}): Bu
       textOverlay(String(index).padStart(4, "0"), r.enc.mcuHeight, r.enc.mcuHeight, scale),
     ],
   };
-  return r.render(index, scene, postviewComment(index));
+  return r.render(scene, postviewComment(index));
 }
 
 /**
@@ -109,6 +109,8 @@ interface Overlay {
   bottom: number;
   /** Identifies exactly what this overlay draws (part of the MCU-row cache key). */
   key: string;
+  /** Whether rows showing it are worth caching (a counter never repeats, so no). */
+  cacheable: boolean;
   /** Draws into an RGB strip whose first row is image row `y0`. */
   draw(strip: Uint8Array, width: number, y0: number, rows: number): void;
 }
@@ -142,6 +144,7 @@ function blockOverlay(x0: number, top: number, w: number, h: number): Overlay {
     top,
     bottom: top + h,
     key: `b${x0},${top},${w},${h}`,
+    cacheable: true,
     draw(strip, width, y0, rows) {
       for (let y = Math.max(top, y0); y < Math.min(top + h, y0 + rows); y++) {
         for (let x = x0; x < Math.min(width, x0 + w); x++) {
@@ -168,6 +171,7 @@ function textOverlay(text: string, top: number, left: number, scale: number): Ov
     top,
     bottom: top + boxH,
     key: `t${text},${top},${left},${scale}`,
+    cacheable: false,
     draw(strip, width, y0, rows) {
       for (let y = Math.max(top, y0); y < Math.min(top + boxH, y0 + rows); y++) {
         const gy = Math.floor((y - top - 1) / scale);
@@ -251,8 +255,11 @@ function drawBackground(
 // ---------------------------------------------------------------------------------------------
 // Renderers with their MCU-row caches, one per size/quality (a few at most in practice).
 
-/** Most cached MCU rows per renderer: VGA static rows + two block rows per motion step. */
-const ROW_CACHE_LIMIT = 512;
+/**
+ * Most cached MCU rows per renderer: static rows plus two rows per position of the moving block
+ * (VGA: 30 + 2 × 148; 1024 px wide: 48 + 2 × 244). A few hundred bytes each at VGA.
+ */
+const ROW_CACHE_LIMIT = 1024;
 const RENDERER_LIMIT = 8;
 
 class Renderer {
@@ -269,7 +276,8 @@ class Renderer {
     this.#strip = new Uint8Array(this.enc.stripBytes);
   }
 
-  render(_n: number, scene: Scene, comment: string): Buffer {
+  /** Encodes a scene, reusing cached MCU rows where the same things are drawn. */
+  render(scene: Scene, comment: string): Buffer {
     const mh = this.enc.mcuHeight;
     const rows: Buffer[] = [];
     for (let r = 0; r < this.enc.mcuRows; r++) {
@@ -282,6 +290,10 @@ class Renderer {
         drawBackground(this.#strip, this.width, this.height, y0, mh);
         for (const o of hits) o.draw(this.#strip, this.width, y0, mh);
         row = this.enc.encodeRow(this.#strip);
+        if (hits.some((o) => !o.cacheable)) {
+          rows.push(row);
+          continue;
+        }
         if (this.#rows.size >= ROW_CACHE_LIMIT) {
           // Evict the oldest entry that is not a static row (static rows are needed every frame).
           for (const k of this.#rows.keys()) {

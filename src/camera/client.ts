@@ -118,6 +118,15 @@ export function defaultTimeoutMs(
   }
 }
 
+/**
+ * Keeps a timeout within what a timer can hold: at least 1 ms, at most 2^31-1 ms (Node fires
+ * larger delays at once), and NaN as the default.
+ */
+function clampTimeout(ms: number): number {
+  if (Number.isNaN(ms)) return DEFAULT_TIMEOUTS.defaultMs;
+  return Math.min(Math.max(1, Math.round(ms)), 2_147_483_647);
+}
+
 /** Error codes (own and in `cause`) meaning the peer cannot be reached or dropped the connection. */
 const UNREACHABLE_CODES = new Set([
   "ECONNREFUSED",
@@ -234,7 +243,9 @@ export class CameraClient implements RpcCaller {
     this.lastId = nextId(this.lastId);
     const id = this.lastId;
     const body = encodeRequest(method, params, id, version);
-    const timeoutMs = options.timeoutMs ?? defaultTimeoutMs(method, params, this.timeouts);
+    const timeoutMs = clampTimeout(
+      options.timeoutMs ?? defaultTimeoutMs(method, params, this.timeouts),
+    );
     const what = `${service}/${method}`;
 
     return this.withAttempt(what, timeoutMs, options.signal, async (attempt) => {
@@ -297,7 +308,7 @@ export class CameraClient implements RpcCaller {
     }
     const path = verbatimPath(url);
     const maxBytes = options.maxBytes ?? DEFAULT_MAX_DOWNLOAD_BYTES;
-    const timeoutMs = options.timeoutMs ?? DEFAULT_DOWNLOAD_TIMEOUT_MS;
+    const timeoutMs = clampTimeout(options.timeoutMs ?? DEFAULT_DOWNLOAD_TIMEOUT_MS);
     const what = `download ${parsed.pathname}`;
 
     return this.withAttempt(what, timeoutMs, options.signal, async (attempt) => {

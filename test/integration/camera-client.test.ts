@@ -63,6 +63,8 @@ describe("CameraClient.call over HTTP", () => {
     expect(first?.httpMethod).toBe("POST");
     expect(first?.url).toBe("/sony/camera");
     expect(first?.headers["content-type"]).toBe("application/json");
+    // One request per connection, as the cameras do (camera-api.md §2.2).
+    expect(first?.headers.connection).toBe("close");
     expect(first?.json).toEqual({
       method: "getVersions",
       params: [],
@@ -167,6 +169,18 @@ describe("CameraClient.call over HTTP", () => {
     expect(e.code).toBe("CAMERA_TIMEOUT");
     expect(e.message).toContain("200 ms");
     expect(await server.waitForIdle()).toBe(true);
+  });
+
+  it("applies the per-method default timeouts when the call gives none", async () => {
+    server = await startRpcServer(() => ({ kind: "hang" }));
+    const endpoints = descriptionFromCameraUrl(server.baseUrl).endpoints;
+    client = new CameraClient({ endpoints, timeouts: { defaultMs: 150, longPollMs: 60_000 } });
+    const quick = await failure(client.call("camera", "getEvent", [false]));
+    expect([quick.code, quick.message.includes("150 ms")]).toEqual(["CAMERA_TIMEOUT", true]);
+    await client.close();
+    client = new CameraClient({ endpoints, timeouts: { defaultMs: 60_000, longPollMs: 150 } });
+    const poll = await failure(client.call("camera", "getEvent", [true]));
+    expect([poll.code, poll.message.includes("150 ms")]).toEqual(["CAMERA_TIMEOUT", true]);
   });
 
   it("maps a closed port to CAMERA_UNREACHABLE", async () => {
@@ -297,6 +311,20 @@ describe("CameraClient.download", () => {
     expect(got.contentType).toBe("image/jpeg");
     expect(server.requests[0]?.httpMethod).toBe("GET");
     expect(server.requests[0]?.url).toBe(`/pict140318_1624510000.JPG${dlna}`);
+  });
+
+  it("times out a stalled download with CAMERA_TIMEOUT and aborts with ABORTED", async () => {
+    server.setHandler(() => ({ kind: "hang" }));
+    const e = await failure(client.download(`${server.origin}/pict.JPG`, { timeoutMs: 150 }));
+    expect(e.code).toBe("CAMERA_TIMEOUT");
+    const controller = new AbortController();
+    const pending = failure(
+      client.download(`${server.origin}/pict.JPG`, { signal: controller.signal }),
+    );
+    while (server.requests.length < 2) await new Promise((r) => setTimeout(r, 5));
+    controller.abort();
+    expect((await pending).code).toBe("ABORTED");
+    expect(await server.waitForIdle()).toBe(true);
   });
 
   it("maps HTTP 404 to CAMERA_HTTP and an oversize image to CAMERA_PROTOCOL", async () => {

@@ -196,12 +196,12 @@ export class CameraClient implements RpcCaller {
     this.timeouts = options.timeouts ?? {};
     this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     this.ownsDispatcher = options.dispatcher === undefined;
-    // A camera serves at most a handful of parallel requests (Smart Remote: 7 threads, SRC); 4
-    // connections cover a long poll, a liveview-unrelated command and a download at once.
+    // Up to 6 parallel requests per origin (a long poll, a take-picture wait, commands), below
+    // the 7 server threads of the Smart Remote app (camera-api.md §1.4, SRC); more would queue.
     this.dispatcher =
       options.dispatcher ??
       new Agent({
-        connections: 4,
+        connections: 6,
         pipelining: 1,
         keepAliveTimeout: 1_000,
         connect: { timeout: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS },

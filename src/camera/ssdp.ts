@@ -189,7 +189,11 @@ export class DgramSsdpSearcher implements SsdpSearcher {
       }
       if (isMulticast(options.target.address) && options.bindAddress !== undefined) {
         // Multi-NIC hosts: send the multicast out of the camera's WiFi, not the default route.
-        socket.setMulticastInterface(options.bindAddress);
+        try {
+          socket.setMulticastInterface(options.bindAddress);
+        } catch (e) {
+          throw socketError(e, `multicast on ${options.bindAddress}`);
+        }
       }
 
       const parts: AbortSignal[] = [AbortSignal.timeout(options.timeoutMs), stop.signal];
@@ -222,15 +226,21 @@ export class DgramSsdpSearcher implements SsdpSearcher {
       };
       const sendAll = async (): Promise<void> => {
         for (let i = 0; i < options.sends && !ended.aborted; i++) {
-          await sendOnce();
+          try {
+            await sendOnce();
+          } catch (e) {
+            // Only fatal when nothing went out; after one good send, keep listening for answers.
+            if (i === 0) {
+              onError(socketError(e, `send to ${options.target.address}:${options.target.port}`));
+            }
+            return;
+          }
           if (i + 1 < options.sends && !(await sleepUnlessAborted(options.intervalMs, ended))) {
             return;
           }
         }
       };
-      sending = sendAll().catch((e: unknown) => {
-        onError(socketError(e, `send to ${options.target.address}:${options.target.port}`));
-      });
+      sending = sendAll();
 
       for (;;) {
         if (signal?.aborted === true) throw abortError(signal);

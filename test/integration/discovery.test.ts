@@ -288,6 +288,17 @@ describe.skipIf(!haveFixtures)("discoverCameras over loopback", () => {
       ...fast,
     });
     expect(cameras).toHaveLength(1);
+    // A socket bound to loopback cannot send to a non-local address (EINVAL before anything
+    // leaves the host): the first send failing is CAMERA_UNREACHABLE.
+    expect(
+      await codeOf(
+        discoverCameras({
+          target: { address: "198.51.100.1", port: 1900 },
+          bindAddress: "127.0.0.1",
+          ...fast,
+        }),
+      ),
+    ).toBe("CAMERA_UNREACHABLE");
     // TEST-NET-3, never assigned to this host: bind fails with EADDRNOTAVAIL.
     expect(
       await codeOf(discoverCameras({ target: to(ssdp), bindAddress: "203.0.113.7", ...fast })),

@@ -12,6 +12,7 @@ import {
   type LiveviewServerOptions,
   type SentPacketInfo,
 } from "../../src/sim/liveview.js";
+import { LiveviewDecoder, type LiveviewEvent } from "../../src/liveview/codec.js";
 import { readSimComment } from "../../src/sim/pattern.js";
 import { haveFixtures, readFixture } from "../helpers/fixtures.js";
 
@@ -473,5 +474,49 @@ describe.skipIf(!haveFixtures)("liveview replay of the QX100 capture", () => {
     });
     // Second pass: same payloads as the first.
     expect(packets[140]!.raw.subarray(8).equals(packets[2]!.raw.subarray(8))).toBe(true);
+  });
+});
+
+describe("the project's LiveviewDecoder reads the simulator's stream", () => {
+  it("decodes JPEG and focus packets, cuts the QX junk, and resyncs over corrupt packets", async () => {
+    const h = await start({ focusFrames: true });
+    const r = h.reader();
+    await until(() => h.sent.length >= 4, "packets");
+    h.lv.fault("corrupt");
+    await until(() => h.sent.length >= 24, "24 packets");
+    h.lv.stop();
+    await until(() => r.ended, "end");
+    // Feed the de-chunked body in seeded random chunk sizes (1..3000 bytes).
+    const decoder = new LiveviewDecoder();
+    const events: LiveviewEvent[] = [];
+    let seed = 99;
+    for (let o = 0; o < r.body.length;) {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      const n = 1 + (seed % 3000);
+      events.push(...decoder.push(r.body.subarray(o, o + n)));
+      o += n;
+    }
+    events.push(...decoder.end());
+    // The junk-prefixed packet itself is intact; the next two have damaged headers.
+    const damaged = h.sent.filter((s) => s.info.fault === "corrupt").slice(1);
+    expect(damaged).toHaveLength(2);
+    const expected = h.sent.filter((s) => !damaged.includes(s)).map((s) => s.info);
+    const decoded = events.filter((e) => e.type !== "discarded");
+    expect(decoded.map((e) => e.sequence)).toEqual(expected.map((i) => i.sequence));
+    for (const e of decoded) {
+      if (e.type === "jpeg") {
+        const data = Buffer.from(e.data);
+        expect(e.jpegEnd).toBe(jpegEnd(data));
+        expect(data.readUInt16BE(e.jpegEnd - 2)).toBe(0xffd9);
+        expect(readSimComment(data)?.kind).toBe("frame");
+      } else if (e.type === "frame_info") {
+        expect(e.frames.length).toBeGreaterThanOrEqual(1);
+        expect(e.frames.length).toBeLessThanOrEqual(3);
+      } else {
+        throw new Error(`unexpected ${e.type}`);
+      }
+    }
+    const discarded = events.filter((e) => e.type === "discarded");
+    expect(discarded.length).toBeGreaterThan(0);
   });
 });

@@ -86,7 +86,10 @@ export interface LiveviewServerOptions {
   stallTimeoutMs?: number;
   /** Timestamp of the first packet of a connection, in ms (default 4, as the QX100, §5.3). */
   timestampOffset?: number;
-  /** Called with exactly the bytes written for each packet (after faults), for tests. */
+  /**
+   * Called with exactly the bytes written for each packet (after faults), for tests. Runs inside
+   * the pacing timer: it must not throw. `bytes` may share memory with `replay`: copy to keep.
+   */
   onPacket?: (bytes: Buffer, info: SentPacketInfo) => void;
 }
 
@@ -199,13 +202,23 @@ export class LiveviewServer {
     maxBuffered: 0,
   };
 
-  /** @throws RangeError on a non-positive fps or an empty/invalid replay recording. */
+  /**
+   * Checks the options (so that nothing can throw later inside a timer) and stores them.
+   * @throws RangeError on fps outside (0, 1000], a size outside 1..65535, quality outside
+   * 1..100, or a replay recording without one complete packet.
+   */
   constructor(options: LiveviewServerOptions = {}) {
     this.#fps = options.fps ?? 30;
     if (!(this.#fps > 0 && this.#fps <= 1000)) throw new RangeError(`bad fps ${this.#fps}`);
     this.#width = options.width ?? 640;
     this.#height = options.height ?? 480;
+    for (const v of [this.#width, this.#height]) {
+      if (!Number.isInteger(v) || v < 1 || v > 0xffff) throw new RangeError(`bad size ${v}`);
+    }
     this.#quality = options.quality ?? 60;
+    if (!(this.#quality >= 1 && this.#quality <= 100)) {
+      throw new RangeError(`bad quality ${this.#quality}`);
+    }
     this.#qxPadding = options.qxPadding ?? true;
     this.#focusFrames = options.focusFrames ?? false;
     if (options.replay !== undefined) {

@@ -369,6 +369,24 @@ describe("liveview stream (pattern)", () => {
   });
 });
 
+describe("liveview options", () => {
+  it("rejects bad options up front (nothing may throw later inside the pacing timer)", () => {
+    expect(() => new LiveviewServer({ fps: 0 })).toThrow(RangeError);
+    expect(() => new LiveviewServer({ width: 0 })).toThrow(RangeError);
+    expect(() => new LiveviewServer({ height: 1.5 })).toThrow(RangeError);
+    expect(() => new LiveviewServer({ quality: 101 })).toThrow(RangeError);
+    expect(() => new LiveviewServer({ replay: Buffer.alloc(200) })).toThrow(RangeError);
+  });
+
+  it("answers 405 to other methods", async () => {
+    const h = await start();
+    const r = h.reader("/liveview.JPG", "POST");
+    await until(() => r.status !== undefined, "status");
+    expect(r.status).toBe(405);
+    expect(h.lv.stats.connections).toBe(0);
+  });
+});
+
 describe("liveview faults", () => {
   it("drop: destroys the socket at a point inside a packet", async () => {
     const h = await start();

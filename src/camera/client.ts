@@ -203,7 +203,9 @@ export class CameraClient implements RpcCaller {
       new Agent({
         connections: 6,
         pipelining: 1,
-        keepAliveTimeout: 1_000,
+        // Every request sends `Connection: close`, so no socket is ever reused; the only idle
+        // sockets are spares undici may open after an aborted exchange: let them go quickly.
+        keepAliveTimeout: 100,
         connect: { timeout: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS },
       });
   }

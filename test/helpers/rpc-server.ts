@@ -40,6 +40,8 @@ export type Reply =
   | { kind: "reset-mid-body"; declaredBytes: number; bytes: Buffer }
   /** A chunked body (no Content-Length), written piece by piece. */
   | { kind: "chunked"; chunks: Buffer[]; status?: number }
+  /** A chunked body that never ends: `chunk` every few ms until the client goes away. */
+  | { kind: "endless"; chunk: Buffer }
   /** Close the connection without any answer. */
   | { kind: "destroy" };
 
@@ -157,6 +159,16 @@ export async function startRpcServer(handler: Handler): Promise<RpcTestServer> {
             case "destroy":
               req.socket.destroy();
               return;
+            case "endless": {
+              res.writeHead(200, { "Content-Type": "application/json", Connection: "close" });
+              const timer = setInterval(() => {
+                if (!res.destroyed) res.write(reply.chunk);
+              }, 2);
+              req.socket.once("close", () => {
+                clearInterval(timer);
+              });
+              return;
+            }
             case "reset-mid-body":
               res.writeHead(200, {
                 "Content-Type": "application/json",

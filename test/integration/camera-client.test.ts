@@ -230,6 +230,19 @@ describe("CameraClient.call over HTTP", () => {
     expect(await server.waitForIdle()).toBe(true);
   });
 
+  it("destroys the socket of a body that would never end once it passes the cap", async () => {
+    // Only the client can end this connection: the server keeps writing until it is gone.
+    await start(() => ({ kind: "endless", chunk: Buffer.alloc(16 * 1024, 0x20) }), {
+      maxResponseBytes: 256 * 1024,
+    });
+    const e = await failure(client.call("camera", "getVersions"));
+    expect(e.code).toBe("CAMERA_PROTOCOL");
+    expect(await server.waitForIdle()).toBe(true);
+    // (After an aborted exchange undici may open one spare idle connection; it closes within the
+    // client's 100 ms keep-alive timeout, which waitForIdle covers.)
+    expect(server.requests).toHaveLength(1);
+  });
+
   it("rejects with ABORTED when the caller aborts, and at once for an aborted signal", async () => {
     await start(() => ({ kind: "hang" }));
     const controller = new AbortController();

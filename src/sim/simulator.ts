@@ -46,6 +46,8 @@ export interface SimLiveviewOptions {
   replay?: Uint8Array;
   /** Replay loops (default true) or ends the response after the last packet. */
   replayLoop?: boolean;
+  /** Replay pacing: the recording's timestamps (default) or 1/fps. */
+  replayPacing?: "timestamps" | "fps";
   /** Occasional stalls like the real camera (default off). */
   jitter?: boolean;
   /** Seed for junk bytes, cut points and stalls (default 1). */
@@ -201,6 +203,7 @@ class SimulatorImpl implements Simulator {
       ...(lv.focusFrames === undefined ? {} : { focusFrames: lv.focusFrames }),
       ...(lv.replay === undefined ? {} : { replay: lv.replay }),
       ...(lv.replayLoop === undefined ? {} : { replayLoop: lv.replayLoop }),
+      ...(lv.replayPacing === undefined ? {} : { replayPacing: lv.replayPacing }),
       ...(lv.jitter === undefined ? {} : { jitter: lv.jitter }),
       ...(lv.seed === undefined ? {} : { seed: lv.seed }),
       ...(lv.onPacket === undefined ? {} : { onPacket: lv.onPacket }),

@@ -2,6 +2,7 @@
  * The only module that touches the process: argv, environment, signals, stdout and the exit code.
  * Subcommands are in `src/cli/`; they take an AbortSignal and return an exit code.
  */
+import { type CliCommand, type CliContext } from "./cli/context.js";
 import { isBridgeError } from "./errors.js";
 
 /** Exit codes (mqtt-api.md): 0 success, 1 runtime failure, 2 usage or config error. */
@@ -55,16 +56,30 @@ export async function main(argv: string[]): Promise<void> {
   }
 }
 
-async function dispatch(argv: string[], _signal: AbortSignal): Promise<number> {
-  const [command = "run"] = argv;
-  switch (command) {
-    case "-h":
-    case "--help":
-    case "help":
-      console.log(USAGE);
-      return Promise.resolve(EXIT_OK);
-    default:
-      console.error(`unknown command: ${command}\n\n${USAGE}`);
-      return Promise.resolve(EXIT_USAGE);
+/** Subcommands, loaded on demand so `qx10-mqtt decode` does not pay for MQTT and HTTP modules. */
+const COMMANDS: Record<string, () => Promise<CliCommand>> = {
+  discover: async () => (await import("./cli/discover.js")).runDiscover,
+  call: async () => (await import("./cli/call.js")).runCall,
+  shoot: async () => (await import("./cli/shoot.js")).runShoot,
+  sim: async () => (await import("./cli/sim.js")).runSim,
+};
+
+async function dispatch(argv: string[], signal: AbortSignal): Promise<number> {
+  const [command = "run", ...rest] = argv;
+  if (command === "-h" || command === "--help" || command === "help") {
+    console.log(USAGE);
+    return EXIT_OK;
   }
+  const load = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+  if (load === undefined) {
+    console.error(`unknown command: ${command}\n\n${USAGE}`);
+    return EXIT_USAGE;
+  }
+  const ctx: CliContext = {
+    signal,
+    out: (line) => process.stdout.write(`${line}\n`),
+    err: (line) => process.stderr.write(`${line}\n`),
+    env: process.env,
+  };
+  return (await load())(rest, ctx);
 }

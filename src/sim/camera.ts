@@ -168,6 +168,8 @@ export class SimCamera {
   private touchAfSet = false;
   private focusStatus = "Not Focusing";
   private focusTimer: NodeJS.Timeout | undefined;
+  /** Settles a pending setTouchAFPosition: true when focused, false when cancelled. */
+  private pendingTouch: ((focused: boolean) => void) | undefined;
   private cameraFunctionResult = "";
   private formatResult = "";
   private enabled = false;
@@ -298,6 +300,7 @@ export class SimCamera {
     this.zoomTimer = undefined;
     this.zoomStartDir = undefined;
     this.focusTimer = undefined;
+    this.endTouch(false);
     this.settleWaiter(this.pictureWaiter, rpcError(SimErrorCode.CAMERA_NOT_READY));
     this.pictureWaiter = undefined;
     this.settleWaiter(this.poll, rpcError(SimErrorCode.CAMERA_NOT_READY));
@@ -567,6 +570,7 @@ export class SimCamera {
       cancelHalfPressShutter: () => {
         this.cancel(this.focusTimer);
         this.focusTimer = undefined;
+        this.endTouch(false);
         this.focusStatus = "Not Focusing";
         this.changed();
         return ok();
@@ -575,6 +579,7 @@ export class SimCamera {
       cancelTouchAFPosition: () => {
         this.cancel(this.focusTimer);
         this.focusTimer = undefined;
+        this.endTouch(false);
         this.touchAfSet = false;
         this.focusStatus = "Not Focusing";
         this.changed();
@@ -854,18 +859,29 @@ export class SimCamera {
     this.zoomStartDir = undefined;
   }
 
-  private startFocus(onFocused?: () => void): void {
+  /** Focusing now, Focused after `focusMs`; a pending touch AF then answers. */
+  private startFocus(): void {
     this.cancel(this.focusTimer);
     this.focusStatus = "Focusing";
     this.changed();
     this.focusTimer = this.after(this.options.timings.focusMs, () => {
       this.focusTimer = undefined;
       this.focusStatus = "Focused";
-      onFocused?.();
+      this.endTouch(true);
       this.changed();
     });
   }
 
+  private endTouch(focused: boolean): void {
+    const pending = this.pendingTouch;
+    this.pendingTouch = undefined;
+    pending?.(focused);
+  }
+
+  /**
+   * setTouchAFPosition answers once focusing ends (REF240): `[0, {AFResult, AFType:"Touch"}]`,
+   * AFResult false when a cancel or a newer touch interrupted it.
+   */
   private setTouchAf(
     params: readonly unknown[],
     signal: AbortSignal,
@@ -875,16 +891,20 @@ export class SimCamera {
       return rpcError(SimErrorCode.ILLEGAL_ARGUMENT);
     }
     if (STILL_BUSY.has(this.status)) return rpcError(SimErrorCode.ANY);
+    this.endTouch(false);
     return new Promise<RpcOutcome>((resolve) => {
+      const settle = (focused: boolean): void => {
+        signal.removeEventListener("abort", onAbort);
+        if (focused) this.touchAfSet = true;
+        resolve(ok(0, { AFResult: focused, AFType: "Touch" }));
+      };
       const onAbort = (): void => {
+        if (this.pendingTouch === settle) this.pendingTouch = undefined;
         resolve(rpcError(SimErrorCode.ANY));
       };
       signal.addEventListener("abort", onAbort, { once: true });
-      this.startFocus(() => {
-        this.touchAfSet = true;
-        signal.removeEventListener("abort", onAbort);
-        resolve(ok(0, { AFResult: true, AFType: "Touch" }));
-      });
+      this.pendingTouch = settle;
+      this.startFocus();
     });
   }
 }

@@ -422,6 +422,16 @@ describe("focus (§3.3)", () => {
       error: [3, "Illegal Argument"],
     });
   });
+  it("a cancel during touch AF answers AFResult false", async () => {
+    const s = await start({ timings: { focusMs: 300 } });
+    const touch = cameraCall(s, "setTouchAFPosition", [10, 10]);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(await cameraCall(s, "cancelTouchAFPosition")).toEqual([]);
+    expect(await touch).toEqual([0, { AFResult: false, AFType: "Touch" }]);
+    expect(await cameraCall(s, "getTouchAFPosition")).toEqual([
+      { set: false, touchCoordinates: [] },
+    ]);
+  });
 });
 
 describe("liveview on/off (§4.5, §5)", () => {

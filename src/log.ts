@@ -33,11 +33,51 @@ export function createLogger(options: CreateLoggerOptions): Logger {
       level: options.level,
       redact: { paths: [...SECRET_LOG_PATHS], censor: censorLogValue },
       timestamp: pino.stdTimeFunctions.isoTime,
+      serializers: { err: serializeError, error: serializeError },
       base: options.bindings ?? {},
     },
     options.destination ?? pino.destination(1),
   );
   return logger;
+}
+
+/** Error fields worth a log line; everything else (e.g. a TLS error's `cert`) is left out. */
+const ERROR_FIELDS = ["code", "errno", "syscall", "address", "port", "reason", "cameraCode"];
+
+/** A serialized error: name, message, stack, the {@link ERROR_FIELDS} present, and its cause. */
+export interface SerializedError {
+  type: string;
+  message: string;
+  stack?: string;
+  cause?: SerializedError | string;
+  [field: string]: unknown;
+}
+
+/**
+ * pino serializer for `err`: a small, JSON-safe picture of an error and its `cause` chain (at most
+ * 5 deep). pino's default copies every enumerable property, and TLS errors carry the peer
+ * certificate, whose circular `issuerCertificate` made whole log lines unserializable.
+ */
+export function serializeError(err: unknown, depth = 0): SerializedError | string {
+  if (!(err instanceof Error)) {
+    if (typeof err === "string") return err;
+    try {
+      // JSON.stringify returns undefined for undefined and functions, despite its type.
+      const json = JSON.stringify(err) as string | undefined;
+      return json ?? String(err);
+    } catch {
+      return String(err);
+    }
+  }
+  const out: SerializedError = { type: err.name, message: err.message };
+  if (err.stack !== undefined) out.stack = err.stack;
+  const fields = err as unknown as Record<string, unknown>;
+  for (const f of ERROR_FIELDS) {
+    const v = fields[f];
+    if (typeof v === "string" || typeof v === "number" || typeof v === "boolean") out[f] = v;
+  }
+  if (err.cause !== undefined && depth < 5) out.cause = serializeError(err.cause, depth + 1);
+  return out;
 }
 
 /** `logger.child({ component })`: the per-component logger. */

@@ -1,5 +1,9 @@
+import { spawnSync } from "node:child_process";
 import { once } from "node:events";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { connect as netConnect, createServer, type Server, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Writable } from "node:stream";
 import mqtt from "mqtt";
 import { afterEach, describe, expect, it } from "vitest";
@@ -553,5 +557,132 @@ describe("MQTT 3.1.1 fallback (fake broker)", () => {
     const err: unknown = await started.catch((e: unknown) => e);
     expect(isBridgeError(err, "ABORTED")).toBe(true);
     expect(new Set(fake.levels)).toEqual(new Set([5]));
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// TLS: a throw-away CA and a server certificate for DNS name "localhost" only (no IP SAN), made
+// with the openssl CLI, so host name verification can be seen to work.
+
+function makeCerts(): { dir: string; ca: string; cert: string; key: string } | null {
+  const dir = mkdtempSync(join(tmpdir(), "qx10-tls-"));
+  const run = (args: string[]): boolean =>
+    spawnSync("openssl", args, { cwd: dir, stdio: "ignore" }).status === 0;
+  writeFileSync(join(dir, "san.ext"), "subjectAltName=DNS:localhost\n");
+  const ok =
+    run([
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-keyout",
+      "ca.key",
+      "-out",
+      "ca.pem",
+      "-days",
+      "2",
+      "-subj",
+      "/CN=qx10 test CA",
+    ]) &&
+    run([
+      "req",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-keyout",
+      "server.key",
+      "-out",
+      "server.csr",
+      "-subj",
+      "/CN=localhost",
+    ]) &&
+    run([
+      "x509",
+      "-req",
+      "-in",
+      "server.csr",
+      "-CA",
+      "ca.pem",
+      "-CAkey",
+      "ca.key",
+      "-CAcreateserial",
+      "-out",
+      "server.pem",
+      "-days",
+      "2",
+      "-extfile",
+      "san.ext",
+    ]);
+  if (!ok) {
+    rmSync(dir, { recursive: true, force: true });
+    return null;
+  }
+  return {
+    dir,
+    ca: join(dir, "ca.pem"),
+    cert: join(dir, "server.pem"),
+    key: join(dir, "server.key"),
+  };
+}
+
+const haveOpenssl = spawnSync("openssl", ["version"], { stdio: "ignore" }).status === 0;
+
+describe.skipIf(brokerKind !== "mosquitto" || !haveOpenssl)("MqttConnection over TLS", () => {
+  async function tlsBroker() {
+    const certs = makeCerts();
+    if (certs === null) throw new Error("openssl could not make test certificates");
+    cleanups.push(() => {
+      rmSync(certs.dir, { recursive: true, force: true });
+      return Promise.resolve();
+    });
+    const b = await broker({ tls: { certFile: certs.cert, keyFile: certs.key } });
+    return { b, certs };
+  }
+
+  /** Starts `conn`, expecting it never to connect; returns the warnings it logged. */
+  async function expectNoConnect(conn: MqttConnection, lines: { level: number; msg: string }[]) {
+    const ac = new AbortController();
+    const started = conn.start(ac.signal);
+    await until(() => lines.filter((l) => l.msg === "reconnect scheduled").length >= 2, "retries");
+    ac.abort();
+    const err: unknown = await started.catch((e: unknown) => e);
+    expect(isBridgeError(err, "ABORTED")).toBe(true);
+    return lines.filter((l) => l.level === 40) as unknown as { err?: { code?: string } }[];
+  }
+
+  it("verifies the chain with the configured CA and the host name via servername", async () => {
+    const { b, certs } = await tlsBroker();
+    expect(b.url.startsWith("mqtts://127.0.0.1:")).toBe(true);
+    const conn = connection(b.url, { tls: { ca: certs.ca, servername: "localhost" } });
+    await conn.start(AbortSignal.timeout(10_000));
+    expect(conn.connected).toBe(true);
+  });
+
+  it("refuses a certificate whose name does not match (hostname verification is on by default)", async () => {
+    const { b, certs } = await tlsBroker();
+    const { logger, lines } = capturedLogger();
+    const conn = connection(b.url, { tls: { ca: certs.ca } }, logger);
+    const warnings = await expectNoConnect(conn, lines);
+    expect(warnings.map((w) => w.err?.code)).toEqual(["ERR_TLS_CERT_ALTNAME_INVALID"]);
+  });
+
+  it("refuses an unknown CA unless reject_unauthorized is false", async () => {
+    const { b } = await tlsBroker();
+    const { logger, lines } = capturedLogger();
+    const strict = connection(b.url, {}, logger);
+    const warnings = await expectNoConnect(strict, lines);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]?.err?.code).toMatch(/SELF_SIGNED|UNABLE_TO_GET_ISSUER|UNABLE_TO_VERIFY/);
+    const lax = connection(b.url, { tls: { reject_unauthorized: false } });
+    await lax.start(AbortSignal.timeout(10_000));
+    expect(lax.connected).toBe(true);
+  });
+
+  it("a TLS file that cannot be read is CONFIG_INVALID at start()", async () => {
+    const conn = connection("mqtts://127.0.0.1:1", { tls: { ca: "/nonexistent/ca.pem" } });
+    const err: unknown = await conn.start(AbortSignal.timeout(10_000)).catch((e: unknown) => e);
+    expect(isBridgeError(err, "CONFIG_INVALID")).toBe(true);
+    expect((err as Error).message).toContain("mqtt.tls.ca");
   });
 });

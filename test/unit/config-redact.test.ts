@@ -2,7 +2,7 @@ import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config/load.js";
 import { REDACTED, redactConfig, redactUrl } from "../../src/config/redact.js";
-import { componentLogger, createLogger } from "../../src/log.js";
+import { componentLogger, createLogger, serializeError } from "../../src/log.js";
 
 const PASSWORD = "hunter2-pw";
 const URL_PASSWORD = "url-s3cret";
@@ -99,5 +99,42 @@ describe("createLogger", () => {
     log.info("hidden");
     log.error("shown");
     expect(lines.map((l) => (JSON.parse(l) as { msg: string }).msg)).toEqual(["shown"]);
+  });
+});
+
+describe("serializeError", () => {
+  it("keeps name, message, code and cause; drops circular baggage such as a TLS peer cert", () => {
+    const cert: Record<string, unknown> = { subject: { CN: "x" } };
+    cert["issuerCertificate"] = cert;
+    const tlsErr = Object.assign(new Error("Hostname/IP does not match"), {
+      code: "ERR_TLS_CERT_ALTNAME_INVALID",
+      reason: "IP: 127.0.0.1 is not in the cert's list",
+      cert,
+    });
+    const wrapped = new Error("connect failed", { cause: tlsErr });
+    const s = serializeError(wrapped);
+    expect(JSON.parse(JSON.stringify(s))).toMatchObject({
+      type: "Error",
+      message: "connect failed",
+      cause: {
+        type: "Error",
+        code: "ERR_TLS_CERT_ALTNAME_INVALID",
+        reason: "IP: 127.0.0.1 is not in the cert's list",
+      },
+    });
+    expect(JSON.stringify(s)).not.toContain("issuerCertificate");
+    expect(serializeError("plain")).toBe("plain");
+    expect(serializeError({ a: 1 })).toBe('{"a":1}');
+  });
+
+  it("is what the logger uses for err", () => {
+    const { stream, lines } = capture();
+    const log = createLogger({ level: "info", destination: stream });
+    const cert: Record<string, unknown> = {};
+    cert["issuerCertificate"] = cert;
+    log.warn({ err: Object.assign(new Error("bad cert"), { code: "E_X", cert }) }, "tls");
+    const line = JSON.parse(lines[0]!) as { err: { code: string; message: string } };
+    expect(line.err.code).toBe("E_X");
+    expect(line.err.message).toBe("bad cert");
   });
 });

@@ -292,7 +292,10 @@ describe.skipIf(brokerKind === null)(`MqttConnection against ${String(brokerKind
     let resolved = false;
     void started.then(() => (resolved = true));
     // Several attempts fail while the broker is down (0.05 s .. 0.2 s apart).
+    const t0 = Date.now();
     await until(() => lines.filter((l) => l.msg === "reconnect scheduled").length >= 5, "retries");
+    // The broker comes up about 1 s after start().
+    await new Promise((r) => setTimeout(r, Math.max(0, 1000 - (Date.now() - t0))));
     expect(resolved).toBe(false);
     await b.restart?.();
     await started;
@@ -316,6 +319,27 @@ describe.skipIf(brokerKind === null)(`MqttConnection against ${String(brokerKind
     expect(conn.connected).toBe(false);
     await conn.stop();
     expect(await conn.publish("qx10/event", "x")).toBe(false);
+  });
+
+  it("stop() while start() waits rejects start() with ABORTED and ends all retrying", async () => {
+    const b = await broker();
+    await b.stop();
+    const { logger, lines } = capturedLogger();
+    const conn = connection(b.url, {}, logger);
+    const started = conn.start(AbortSignal.timeout(15_000));
+    await until(() => lines.some((l) => l.msg === "reconnect scheduled"), "a retry");
+    await conn.stop();
+    const err: unknown = await started.catch((e: unknown) => e);
+    expect(isBridgeError(err, "ABORTED")).toBe(true);
+    // start() after stop() is refused too, and a broker that comes back sees no connection.
+    await b.restart?.();
+    const scheduled = lines.filter((l) => l.msg === "reconnect scheduled").length;
+    await new Promise((r) => setTimeout(r, 600)); // 3x reconnect_max_s
+    expect(lines.filter((l) => l.msg === "reconnect scheduled").length).toBe(scheduled);
+    expect(conn.stats.connects).toBe(0);
+    const late = await watcher(b.url, "qx10/bridge/state");
+    await new Promise((r) => setTimeout(r, 100));
+    expect(late.seen).toEqual([]);
   });
 
   it("stop() publishes retained offline, disconnects, and is idempotent", async () => {
@@ -574,7 +598,9 @@ function makeCerts(): { dir: string; ca: string; cert: string; key: string } | n
       "req",
       "-x509",
       "-newkey",
-      "rsa:2048",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
       "-nodes",
       "-keyout",
       "ca.key",
@@ -588,7 +614,9 @@ function makeCerts(): { dir: string; ca: string; cert: string; key: string } | n
     run([
       "req",
       "-newkey",
-      "rsa:2048",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
       "-nodes",
       "-keyout",
       "server.key",

@@ -28,6 +28,8 @@ Servers and discovery:
   --ssdp                  answer SSDP M-SEARCH (unicast replies only, never multicast)
   --ssdp-host H           SSDP bind address (default 127.0.0.1)
   --ssdp-port P           SSDP UDP port (default 0 = ephemeral; the real one is 1900)
+  --ssdp-multicast        join 239.255.255.250 to hear real searches on a LAN (use with
+                          --ssdp-host 0.0.0.0 --ssdp-port 1900 --advertise-host <LAN IP>)
 
 Liveview and pictures:
   --fps F                 liveview frames per second (default 30)
@@ -71,6 +73,7 @@ const OPTIONS = {
   ssdp: { type: "boolean" },
   "ssdp-host": { type: "string" },
   "ssdp-port": { type: "string" },
+  "ssdp-multicast": { type: "boolean" },
   fps: { type: "string" },
   size: { type: "string" },
   "focus-frames": { type: "boolean" },
@@ -189,6 +192,7 @@ export function simOptionsFromArgs(argv: string[]): {
     options.ssdp = {
       port: portOption(get("ssdp-port"), "ssdp-port"),
       ...(typeof ssdpHost === "string" ? { host: ssdpHost } : {}),
+      ...(get("ssdp-multicast") === true ? { joinMulticast: true } : {}),
     };
   }
   const replay = get("replay");

@@ -69,8 +69,11 @@ export interface SimulatorOptions {
    * (qx10: dd 64321, api 10000, image 60152; smart-remote: dd 61000, api = image 8080).
    */
   ports?: "real" | { dd?: number; api?: number; image?: number };
-  /** Start the SSDP responder: true (127.0.0.1, ephemeral port) or where to bind. */
-  ssdp?: boolean | { host?: string; port?: number };
+  /**
+   * Start the SSDP responder: true (127.0.0.1, ephemeral port) or where to bind, and whether to
+   * join the multicast group to hear real searches (replies are always unicast).
+   */
+  ssdp?: boolean | { host?: string; port?: number; joinMulticast?: boolean };
   /** Camera timings (ms); see {@link DEFAULT_TIMINGS}. */
   timings?: Partial<SimTimings>;
   liveview?: SimLiveviewOptions;

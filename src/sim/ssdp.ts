@@ -5,6 +5,9 @@
  */
 import { createSocket, type RemoteInfo, type Socket } from "node:dgram";
 
+/** The SSDP multicast group (only joined on request, never sent to). */
+const SSDP_GROUP = "239.255.255.250";
+
 /** The only search target the official docs define (DG120 p.10). */
 export const SCALAR_WEB_API_ST = "urn:schemas-sony-com:service:ScalarWebAPI:1";
 
@@ -20,6 +23,11 @@ export interface SsdpResponderOptions {
   udn: string;
   /** "qx": SonyImagingDevice headers like the AS30V; "smart-remote": MINT-X like the A6000. */
   flavour: "qx" | "smart-remote";
+  /**
+   * Join the SSDP group 239.255.255.250 to hear real multicast searches (manual use on a LAN,
+   * with host 0.0.0.0 and port 1900). Replies stay unicast. Default false; tests never set it.
+   */
+  joinMulticast?: boolean;
 }
 
 /** Parses an M-SEARCH datagram; returns its ST when it is a valid ssdp:discover search. */
@@ -104,6 +112,14 @@ export class SsdpResponder {
     });
     this.boundPort = socket.address().port;
     this.socket = socket;
+    if (this.options.joinMulticast === true) {
+      try {
+        socket.addMembership(SSDP_GROUP);
+      } catch (e) {
+        await this.stop();
+        throw e;
+      }
+    }
   }
 
   /** Closes the socket; idempotent. */

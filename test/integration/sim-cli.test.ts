@@ -34,6 +34,7 @@ describe("qx10-mqtt sim", () => {
       "real-ports",
       "ssdp",
       "ssdp-host",
+      "ssdp-multicast",
       "ssdp-port",
       "fps",
       "size",

@@ -377,7 +377,7 @@ export class MqttConnection {
       protocolVersion: this.#version,
       maximumPacketSize: this.#maximumPacketSize,
     };
-    if (this.#outageSince !== undefined) {
+    if (!first && this.#outageSince !== undefined) {
       this.#log.info({ ...context, downMs: Date.now() - this.#outageSince }, "reconnected");
     } else {
       this.#log.info(context, "connected");
@@ -539,7 +539,8 @@ export class MqttConnection {
     payload: string | Uint8Array,
     properties?: PublishProperties,
   ): Promise<boolean> {
-    const buf = toBuffer(payload);
+    // A copy: the registry outlives the call, and callers may reuse their buffer.
+    const buf = Buffer.from(toBuffer(payload));
     if (buf.length === 0) {
       this.#retained.delete(topic);
     } else {

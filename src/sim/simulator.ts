@@ -631,11 +631,14 @@ class SimulatorImpl implements Simulator {
     if (!this.on) return;
     this.on = false;
     this.liveviewOn = false;
+    // Connections die first (a real power-off resets them, nothing is answered), then the
+    // liveview timers and the camera's pending waits are cleared.
+    const closing = Promise.all(this.servers.map((s) => closeServer(s.server)));
     this.liveview.stop();
     this.camera.reset();
     for (const c of this.requestControllers) c.abort();
     this.requestControllers.clear();
-    await Promise.all(this.servers.map((s) => closeServer(s.server)));
+    await closing;
     await this.ssdp?.stop();
     this.urls = this.buildUrls();
   }
@@ -652,11 +655,12 @@ class SimulatorImpl implements Simulator {
       await this.powerChain;
       this.on = false;
       this.liveviewOn = false;
+      const closing = Promise.all(this.servers.map((s) => closeServer(s.server)));
       this.liveview.stop();
       this.camera.close();
       for (const c of this.requestControllers) c.abort();
       this.requestControllers.clear();
-      await Promise.all(this.servers.map((s) => closeServer(s.server)));
+      await closing;
       await this.ssdp?.stop();
     })();
     return this.closing;

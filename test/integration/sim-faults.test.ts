@@ -181,6 +181,20 @@ describe("power (camera-api.md §6.10)", () => {
     expect(await errorCode(poll)).toMatch(/UND_ERR_SOCKET|ECONNRESET/);
   });
 
+  it("power off resets a liveview reader instead of ending the stream cleanly", async () => {
+    const s = await start({ liveview: { fps: 50, width: 160, height: 120 } });
+    await cameraCall(s, "startLiveview");
+    const res = await request(s.urls.liveview);
+    const consume = async (): Promise<void> => {
+      let first = true;
+      for await (const _chunk of res.body) {
+        if (first) await s.powerOff();
+        first = false;
+      }
+    };
+    expect(await errorCode(consume())).toMatch(/UND_ERR_SOCKET|ECONNRESET/);
+  });
+
   it("a power-off fault with for= comes back by itself", async () => {
     const s = await start();
     s.faults.add("power-off=0:for=150");

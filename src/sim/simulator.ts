@@ -115,7 +115,9 @@ export interface SimUrls {
 
 /** A running simulator. */
 export interface Simulator {
+  /** Which camera it imitates. */
   readonly model: SimModel;
+  /** Where it serves what (bound host:port; `ssdp` undefined while powered off). */
   readonly urls: SimUrls;
   /** The camera model (state, for assertions). */
   readonly camera: SimCamera;

@@ -130,6 +130,9 @@ const ok = (...result: unknown[]): RpcOutcome => ({ kind: "result", result });
 
 const STILL_BUSY = new Set(["StillCapturing", "StillSaving"]);
 
+/** Most postview URLs the takePicture slot accumulates between two getEvent replies. */
+const MAX_PENDING_URLS = 100;
+
 /** Methods dropped from the available list while not IDLE (§8; ILCEPY shrunk list). */
 function busyFilter(status: string, names: readonly string[]): string[] {
   if (status === "IDLE" || status === "ContentsTransfer") return [...names];
@@ -736,7 +739,8 @@ export class SimCamera {
     const url = this.options.hooks.addPicture(new Date(this.now() + this.clockOffsetMs));
     this.captureInProgress = false;
     this.recordableImages = Math.max(0, this.recordableImages - 1);
-    this.pendingUrls = [...this.pendingUrls, url];
+    // Bounded: a client that never polls must not make the list grow without limit.
+    this.pendingUrls = [...this.pendingUrls, url].slice(-MAX_PENDING_URLS);
     this.status = "IDLE";
     this.changed();
     const waiter = this.pictureWaiter;

@@ -10,29 +10,37 @@
  *
  * ## When a packet is emitted (the rule for damaged size fields)
  *
- * A header with a plausible but wrong size field (a flipped size or padding byte) would make a
- * packet end at the wrong place. A damaged packet must be discarded, never emitted as a mix of
- * two packets, and the packets after it must still be recovered. A complete packet is emitted:
+ * A header with a plausible but wrong size field (a flipped size or padding byte, or a packet cut
+ * short and followed by the next one) makes a packet end at the wrong place. A damaged packet must
+ * be discarded, never emitted as a mix of two packets, and the packets after it must still be
+ * recovered. "A header start" below means 0xFF with the start code 8 bytes later. A complete
+ * packet is emitted:
  *
- * 1. at once when it is self-consistent and nothing after its payload looks like a header:
- *    - JPEG (0x01, 0x11): the data holds a structurally complete JPEG ({@link findJpegEnd}), and
- *      no `FF ?? ?? ?? ?? ?? ?? ?? 24 35 68 79` (0xFF + start code, i.e. the start of another
- *      header) begins between its EOI and the end of the packet's padding. A size field that is
- *      too small cuts the JPEG (no EOI: not self-consistent); one that is too large swallows the
- *      start of the next header into the junk after the EOI (caught by the search, which also
- *      looks at up to 11 bytes past the packet to see a straddling header);
- *    - frame info (0x02): `size` equals frame count × record size, same search over the padding;
- *    - playback info (0x12): `size` is 32 (4 + 4 + 24 bytes, §5.2), same search over the padding;
- * 2. otherwise (a packet that cannot vouch for itself: a non-JPEG payload, an unknown type) only
- *    when the next 12 bytes after it are a header start (0xFF and the start code at +8) and no
- *    header start lies inside its payload; this costs one packet of latency, and garbage right
- *    after such a packet costs that packet too (it cannot be told from a wrong size).
+ * 1. at once when it vouches for its own length:
+ *    - JPEG (0x01, 0x11): the data holds one structurally complete JPEG ({@link findJpegEnd}:
+ *      marker walk, scan data in which a packet header's `FF 01/02/11/12` is illegal), and no
+ *      header start begins between its EOI and the end of the packet's padding. A size that is
+ *      too small cuts the JPEG (no EOI); one that is too large swallows the start of the next
+ *      header into the junk after the EOI, which the search finds (it looks up to 11 bytes past
+ *      the packet for a header straddling the end; only then, rarely, it waits for those bytes);
+ *    - frame info (0x02): `size` = frame count × record size, and no header start anywhere in
+ *      the packet after its first byte;
+ *    - playback info (0x12): `size` = 32 (4 + 4 + 24 bytes, §5.2), same search;
+ * 2. otherwise (a payload that cannot vouch for itself: not a JPEG, an unknown type) only once
+ *    the 12 bytes after it are a header start and no header start lies inside it. This costs one
+ *    packet of latency, and garbage right after such a packet costs that packet too (it cannot be
+ *    told from a wrong size). Real QX JPEGs take rule 1: no added latency.
  *
- * A packet failing its check is discarded (`reason: "corrupt"`) and the decoder resyncs from the
- * byte after its start, so intact packets swallowed by an oversized size field are recovered.
- * Real QX JPEGs take rule 1, so the normal stream has no added latency. A size field that claims
- * far more than arrives is caught early: once 64 KiB of a pending packet (then 128 KiB, 256 KiB,
- * ...) are buffered, the bytes so far are searched for a header start as above.
+ * While a packet's data is still arriving, each newly arrived range is searched for a resync
+ * candidate (0xFF, known type, start code, size within the limit). Finding one means this
+ * packet's size is wrong: it is discarded at once instead of holding everything back until its
+ * claimed size has arrived. (A valid JPEG cannot contain `FF 01/02/11/12` outside APPn/table
+ * payloads, so this does not misfire on real frames.)
+ *
+ * A packet failing a check is discarded (`reason: "corrupt"`) and the decoder resyncs from the
+ * byte after its start, so intact packets inside a too-large region are recovered. What is not
+ * detectable: a damaged packet cut after its EOI whose neighbour's header is also destroyed may
+ * carry that (garbage) neighbour's bytes as its own junk after the EOI; its JPEG is intact.
  *
  * ## Memory and copying
  *
@@ -182,8 +190,6 @@ const BOUNDARY_BYTES = COMMON_HEADER_SIZE + 4;
 const CANDIDATE_BYTES = COMMON_HEADER_SIZE + 8;
 /** Size of a playback-info payload: duration, position, 24 reserved bytes (§5.2). */
 const PLAYBACK_INFO_SIZE = 32;
-/** First pending-packet size at which an unfinished packet is searched for a header start. */
-const EARLY_CHECK_BYTES = 64 * 1024;
 /** Largest padding a header can declare (one byte). */
 const MAX_PADDING = 0xff;
 
@@ -213,8 +219,8 @@ interface PendingPacket {
   /** Type 0x11: width and height. */
   width: number;
   height: number;
-  /** Buffered size at which the next early corruption check runs. */
-  nextEarlyCheck: number;
+  /** While incomplete: relative position from which to search for another header's start code. */
+  scanFrom: number;
   /** Filled once the packet is complete (cached while waiting for lookahead bytes). */
   data: Buffer | null;
   /** JPEG end in `data`, or -1; frame-info/playback: end of the self-consistent payload or -1. */
@@ -401,20 +407,42 @@ export class LiveviewDecoder {
     );
   }
 
+  /**
+   * Index of the chunk holding relative position `rel` (< avail) and that chunk's start as a
+   * relative position. Walks from whichever end is nearer: the early check searches only the
+   * newest bytes, which must not cost a walk over every tiny chunk of a packet.
+   */
+  #locate(rel: number): [index: number, start: number] {
+    if (rel * 2 <= this.#avail) {
+      let start = -this.#off;
+      for (let i = this.#first; i < this.#segs.length; i++) {
+        const len = this.#segs[i]?.length ?? 0;
+        if (rel < start + len) return [i, start];
+        start += len;
+      }
+      return [this.#segs.length, start];
+    }
+    let start = this.#avail;
+    for (let i = this.#segs.length - 1; i >= this.#first; i--) {
+      start -= this.#segs[i]?.length ?? 0;
+      if (rel >= start) return [i, start];
+    }
+    return [this.#first, -this.#off];
+  }
+
   /** First relative position ≥ `from` where the whole start code is buffered, or -1. */
   #indexOfStartCode(from: number): number {
-    let segStart = -this.#off;
-    for (let i = this.#first; i < this.#segs.length; i++) {
+    if (from >= this.#avail) return -1;
+    let [i, segStart] = this.#locate(from);
+    for (; i < this.#segs.length; i++) {
       const seg = this.#segs[i];
       if (seg === undefined) break;
       const segEnd = segStart + seg.length;
-      if (segEnd > from) {
-        const hit = seg.indexOf(START_CODE_BYTES, Math.max(0, from - segStart));
-        if (hit >= 0) return segStart + hit;
-        // Matches straddling into the next chunk start in this chunk's last three bytes.
-        for (let p = Math.max(from, segEnd - 3); p < segEnd; p++) {
-          if (seg[p - segStart] === SC0 && p + 4 <= this.#avail && this.#startCodeAt(p)) return p;
-        }
+      const hit = seg.indexOf(START_CODE_BYTES, Math.max(0, from - segStart));
+      if (hit >= 0) return segStart + hit;
+      // Matches straddling into the next chunk start in this chunk's last three bytes.
+      for (let p = Math.max(from, segEnd - 3); p < segEnd; p++) {
+        if (seg[p - segStart] === SC0 && p + 4 <= this.#avail && this.#startCodeAt(p)) return p;
       }
       segStart = segEnd;
     }
@@ -572,7 +600,7 @@ export class LiveviewDecoder {
       recordSize: 0,
       width: 0,
       height: 0,
-      nextEarlyCheck: HEADERS_SIZE + EARLY_CHECK_BYTES,
+      scanFrom: COMMON_HEADER_SIZE + 1,
       data: null,
       payloadEnd: -1,
     };
@@ -608,12 +636,14 @@ export class LiveviewDecoder {
     const pkt = this.#pkt;
     if (pkt === null) return true;
     if (this.#avail < pkt.total) {
-      if (this.#avail >= pkt.nextEarlyCheck || final) {
-        while (pkt.nextEarlyCheck <= this.#avail) pkt.nextEarlyCheck *= 2;
-        if (this.#headerInsidePending(pkt)) {
-          this.#startRun("corrupt");
-          return true;
-        }
+      // Early check: another packet's header inside this one's bytes means its size is wrong
+      // (a truncated packet followed by the next, or a damaged size field). Only the bytes new
+      // since the last push are searched, so this stays linear.
+      const found = this.#scanForCandidate(pkt);
+      if (found >= 0) {
+        this.#startRun("corrupt");
+        if (this.#run !== null) this.#run.scanFrom = found;
+        return true;
       }
       return false;
     }
@@ -687,7 +717,9 @@ export class LiveviewDecoder {
         if (view[s] === SC0 && view[s + 1] === SC1 && view[s + 2] === SC2 && view[s + 3] === SC3) {
           return VALID;
         }
-      } else {
+      } else if (p + 1 >= view.length || isKnownType(view[p + 1] ?? 0)) {
+        // Not enough bytes to see the start code: a header straddling the packet's end may
+        // begin here. Requiring a known type byte after the 0xFF keeps this rare in junk.
         let consistent = true;
         for (let k = 0; s + k < view.length; k++) {
           if (view[s + k] !== START_CODE_BYTES[k]) consistent = false;
@@ -710,15 +742,26 @@ export class LiveviewDecoder {
   }
 
   /**
-   * Early check of a packet whose data has not all arrived: does a header start inside the bytes
-   * so far (after the JPEG's EOI for images)? Catches size fields that claim far too much.
+   * Searches the bytes of an incomplete packet that arrived since the last call for a resync
+   * candidate (0xFF, known type, start code, size within the limit) starting after the packet's
+   * own start. Returns the candidate's start-code position, or -1.
    */
-  #headerInsidePending(pkt: PendingPacket): boolean {
-    if (pkt.type === PayloadType.LIVEVIEW_IMAGE || pkt.type === PayloadType.STREAMING_IMAGE) {
-      const end = findJpegEnd(this.#range(HEADERS_SIZE, this.#avail));
-      return end >= 0 && this.#findBoundary(HEADERS_SIZE + end, this.#avail) === VALID;
+  #scanForCandidate(pkt: PendingPacket): number {
+    let from = pkt.scanFrom;
+    for (;;) {
+      const sc = this.#indexOfStartCode(from);
+      if (sc < 0) {
+        pkt.scanFrom = Math.max(from, this.#avail - 3);
+        return -1;
+      }
+      const probe = this.#probeCandidate(sc - COMMON_HEADER_SIZE);
+      if (probe === VALID) return sc;
+      if (probe === INCOMPLETE) {
+        pkt.scanFrom = sc; // decide when its size bytes have arrived
+        return -1;
+      }
+      from = sc + 1;
     }
-    return this.#headerStartsIn(HEADERS_SIZE, this.#avail);
   }
 
   #emitPacket(pkt: PendingPacket, data: Buffer): void {

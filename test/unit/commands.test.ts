@@ -385,7 +385,10 @@ describe("invalid payloads", () => {
         fc.jsonValue({ maxDepth: 4 }),
         fc.oneof(
           fc.integer(),
-          fc.string({ maxLength: 10, unit: fc.constantFrom(..."abcXYZ 019-_é✓") }),
+          fc.string({
+            maxLength: 10,
+            unit: fc.constantFrom("a", "b", "Z", " ", "0", "9", "-", "é", "✓"),
+          }),
         ),
         (name, value, transaction) => {
           const body = JSON.stringify({ value, transaction });

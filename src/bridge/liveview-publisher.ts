@@ -72,7 +72,11 @@ export interface LiveviewPublisherOptions {
   publishFrame: (jpeg: Uint8Array) => Promise<boolean>;
   /** Publishes focus frames (payload type 0x02) to `<base>/liveview/frames`; throttled like frames. */
   publishFocusFrames: (frames: readonly FocusFrame[]) => void;
-  /** Called on stream state changes (see {@link LiveviewStreamState}). Must not throw. */
+  /**
+   * Called on stream state changes (see {@link LiveviewStreamState}); only changes are reported
+   * (a failure streak is one "reconnecting" with the first error; every retry is logged). Errors
+   * it throws are logged.
+   */
   onStatus?: (status: LiveviewStreamStatus) => void;
   /** Linger before stopping the camera stream after demand ends, ms (default 5000). */
   lingerMs?: number;
@@ -197,7 +201,8 @@ export class LiveviewPublisher {
   readonly #now: () => number;
   readonly #frames: LatestThrottle<Uint8Array>;
   readonly #focus: LatestThrottle<readonly FocusFrame[]>;
-  readonly #consumers = new Set<ConsumerEntry>();
+  /** Copy-on-write: replaced on (un)subscribe, so the per-frame loop allocates nothing. */
+  #consumers: readonly ConsumerEntry[] = [];
 
   #fps: number;
   #publishing = false;
@@ -213,6 +218,8 @@ export class LiveviewPublisher {
   #latest: Uint8Array | null = null;
   #latestAt = 0;
   #streaming = false;
+  /** The last state told to onStatus. */
+  #reported: LiveviewStreamState | undefined;
   #received = 0;
   #skipped = 0;
   #consumerErrors = 0;
@@ -324,16 +331,18 @@ export class LiveviewPublisher {
    */
   subscribe(consumer: LiveviewConsumer): () => void {
     const entry: ConsumerEntry = { fn: consumer, logged: false };
-    this.#consumers.add(entry);
+    this.#consumers = [...this.#consumers, entry];
     this.#update();
     return () => {
-      if (this.#consumers.delete(entry)) this.#update();
+      if (!this.#consumers.includes(entry)) return;
+      this.#consumers = this.#consumers.filter((e) => e !== entry);
+      this.#update();
     };
   }
 
   /** Number of subscribed consumers. */
   get consumers(): number {
-    return this.#consumers.size;
+    return this.#consumers.length;
   }
 
   /**
@@ -402,7 +411,7 @@ export class LiveviewPublisher {
   }
 
   get #demand(): boolean {
-    return this.#publishing || this.#consumers.size > 0;
+    return this.#publishing || this.#consumers.length > 0;
   }
 
   #clearLinger(): void {
@@ -462,7 +471,11 @@ export class LiveviewPublisher {
       if (aborted()) break;
       this.#reconnects++;
       const delayMs = backoffDelay(session.attempt++, this.#backoff);
-      this.#log?.warn({ err: error, delayMs }, "liveview stream failed; reconnecting");
+      if (this.#reported === "reconnecting") {
+        this.#log?.debug({ err: error, delayMs }, "liveview stream still failing; retrying");
+      } else {
+        this.#log?.warn({ err: error, delayMs }, "liveview stream failed; reconnecting");
+      }
       this.#status({ state: "reconnecting", error });
       if (!(await sleepUnlessAborted(delayMs, signal))) break;
     }
@@ -528,7 +541,10 @@ export class LiveviewPublisher {
     if (this.#publishing) this.#frames.offer(jpeg);
   }
 
+  /** Reports a state change; a repeated state (another failed retry) is not reported again. */
   #status(status: LiveviewStreamStatus): void {
+    if (status.state === this.#reported) return;
+    this.#reported = status.state;
     try {
       this.#onStatus?.(status);
     } catch (err) {

@@ -17,11 +17,14 @@ export type ThrottleSinkResult = Promise<boolean> | boolean | undefined;
 
 /** Options of {@link LatestThrottle}. */
 export interface LatestThrottleOptions<T> {
-  /** Minimum time between two sends, ms (> 0). */
+  /**
+   * Minimum time between two sends, ms (>= 0). 0 = no rate limit, only latest-wins while a send
+   * is in flight (e.g. one MJPEG viewer whose socket is slower than the camera, issue 9).
+   */
   intervalMs: number;
   /**
    * Age (since `offer`) beyond which a pending value is dropped instead of sent, ms. Default:
-   * `min(2 × intervalMs, 1000)`, recomputed when the interval changes.
+   * `min(2 × intervalMs, 1000)` (1000 when intervalMs is 0), recomputed when the interval changes.
    */
   staleMs?: number;
   /** Sends one value. May return a promise: later values wait (latest wins) until it settles. */
@@ -54,7 +57,7 @@ export interface LatestThrottleStats {
 const MAX_DEFAULT_STALE_MS = 1000;
 
 function defaultStaleMs(intervalMs: number): number {
-  return Math.min(2 * intervalMs, MAX_DEFAULT_STALE_MS);
+  return intervalMs > 0 ? Math.min(2 * intervalMs, MAX_DEFAULT_STALE_MS) : MAX_DEFAULT_STALE_MS;
 }
 
 /**
@@ -69,8 +72,13 @@ export class LatestThrottle<T> {
   #intervalMs: number;
   #staleMs: number;
 
-  /** The single pending value and when it was offered. */
-  #slot: { value: T; at: number } | null = null;
+  /**
+   * The single pending value and when it was offered. Plain fields rather than an object so an
+   * offer allocates nothing (it runs once per camera frame).
+   */
+  #hasSlot = false;
+  #slotValue: T | undefined;
+  #slotAt = 0;
   /** When the last send started; -Infinity before the first. */
   #lastSentAt = Number.NEGATIVE_INFINITY;
   /** Settles (never rejects) when the send in flight is over. */
@@ -87,10 +95,10 @@ export class LatestThrottle<T> {
     errors: 0,
   };
 
-  /** @throws RangeError when `intervalMs` or `staleMs` is not a positive finite number */
+  /** @throws RangeError when `intervalMs` or `staleMs` is negative or not finite */
   constructor(options: LatestThrottleOptions<T>) {
-    checkPositive("intervalMs", options.intervalMs);
-    if (options.staleMs !== undefined) checkPositive("staleMs", options.staleMs);
+    checkNonNegative("intervalMs", options.intervalMs);
+    if (options.staleMs !== undefined) checkNonNegative("staleMs", options.staleMs);
     this.#send = options.send;
     this.#now = options.now ?? (() => performance.now());
     this.#onError = options.onError;
@@ -116,10 +124,10 @@ export class LatestThrottle<T> {
 
   /**
    * Changes the minimum interval (takes effect for the value waiting now, too).
-   * @throws RangeError when `intervalMs` is not a positive finite number
+   * @throws RangeError when `intervalMs` is negative or not finite
    */
   setInterval(intervalMs: number): void {
-    checkPositive("intervalMs", intervalMs);
+    checkNonNegative("intervalMs", intervalMs);
     this.#intervalMs = intervalMs;
     this.#staleMs = this.#staleOverride ?? defaultStaleMs(intervalMs);
     this.#clearTimer();
@@ -130,17 +138,19 @@ export class LatestThrottle<T> {
   offer(value: T): void {
     if (this.#closed) return;
     this.#stats.offered++;
-    if (this.#slot !== null) {
+    if (this.#hasSlot) {
       if (this.#inFlight !== null) this.#stats.superseded++;
       else this.#stats.throttled++;
     }
-    this.#slot = { value, at: this.#now() };
+    this.#hasSlot = true;
+    this.#slotValue = value;
+    this.#slotAt = this.#now();
     this.#pump();
   }
 
   /** Drops the pending value (not counted) and its timer; a send in flight carries on. */
   clear(): void {
-    this.#slot = null;
+    this.#dropSlot();
     this.#clearTimer();
   }
 
@@ -155,6 +165,11 @@ export class LatestThrottle<T> {
     while (this.#inFlight !== null) await this.#inFlight;
   }
 
+  #dropSlot(): void {
+    this.#hasSlot = false;
+    this.#slotValue = undefined; // let the frame be collected
+  }
+
   #clearTimer(): void {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
@@ -162,21 +177,21 @@ export class LatestThrottle<T> {
 
   /** Sends the pending value if its turn has come, else makes sure a timer will look again. */
   #pump(): void {
-    const slot = this.#slot;
-    if (this.#closed || slot === null || this.#inFlight !== null) return;
+    if (this.#closed || !this.#hasSlot || this.#inFlight !== null) return;
     const now = this.#now();
-    if (now - slot.at > this.#staleMs) {
+    if (now - this.#slotAt > this.#staleMs) {
       this.#stats.stale++;
-      this.#slot = null;
+      this.#dropSlot();
       this.#clearTimer();
       return;
     }
     const due = this.#lastSentAt + this.#intervalMs;
     if (now >= due) {
+      const value = this.#slotValue as T;
       this.#clearTimer();
-      this.#slot = null;
+      this.#dropSlot();
       this.#lastSentAt = now;
-      this.#dispatch(slot.value);
+      this.#dispatch(value);
       return;
     }
     // Timers may fire a fraction of a ms early; never schedule 0 so this cannot spin.
@@ -226,8 +241,8 @@ export class LatestThrottle<T> {
   }
 }
 
-function checkPositive(name: string, value: number): void {
-  if (!Number.isFinite(value) || value <= 0) {
-    throw new RangeError(`${name} must be a positive finite number`);
+function checkNonNegative(name: string, value: number): void {
+  if (!Number.isFinite(value) || value < 0) {
+    throw new RangeError(`${name} must be a finite number >= 0`);
   }
 }

@@ -170,6 +170,13 @@ export class CameraSession {
     await this.#fetchCandidates(live, signal);
   }
 
+  /**
+   * Merges a getAvailable* reply into the state (EventPoller.mergeAvailable); ignored while offline.
+   */
+  mergeAvailable(method: string, result: readonly unknown[]): void {
+    this.#live?.poller.mergeAvailable(method, result);
+  }
+
   /** Stops the supervisor and closes the client. Idempotent. */
   stop(): Promise<void> {
     this.#stopPromise ??= (async () => {

@@ -93,6 +93,25 @@ function mainHasRun(): boolean {
   return readFileSync(join(projectRoot, "src", "main.ts"), "utf8").includes("./cli/run.js");
 }
 
+/**
+ * Used while src/main.ts does not dispatch `run` yet: main.ts's signal handling around the
+ * compiled `runBridge` (argv after `--`).
+ */
+const FALLBACK_ENTRY = `
+import { runBridge } from ${JSON.stringify(new URL("../../dist/cli/run.js", import.meta.url).href)};
+const controller = new AbortController();
+let signals = 0;
+const onSignal = (name) => { signals += 1; if (signals > 1) process.exit(1); controller.abort(name); };
+process.on("SIGINT", onSignal);
+process.on("SIGTERM", onSignal);
+process.exitCode = await runBridge(process.argv.slice(1), {
+  signal: controller.signal,
+  out: (line) => process.stdout.write(line + "\\n"),
+  err: (line) => process.stderr.write(line + "\\n"),
+  env: process.env,
+});
+`;
+
 /** How a daemon ended. */
 export interface DaemonExit {
   code: number | null;
@@ -135,7 +154,7 @@ export async function startDaemon(options: StartDaemonOptions): Promise<Daemon> 
   writeFileSync(configFile, JSON.stringify(options.config, null, 2));
   const entry = mainHasRun()
     ? [join(projectRoot, "bin", "qx10-mqtt.js"), "run"]
-    : [join(projectRoot, "test", "helpers", "daemon-entry.mjs")];
+    : ["--input-type=module", "-e", FALLBACK_ENTRY, "--"];
   const child = spawn(
     process.execPath,
     [...entry, "--config", configFile, ...(options.args ?? [])],

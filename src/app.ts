@@ -1,0 +1,158 @@
+/**
+ * The composition root (style.md Part 3): builds the logger, the MQTT connection, the camera session
+ * and the bridge; starts them in order and stops them in reverse under a deadline.
+ *
+ * Start order: camera session (runs in the background, finding the camera), bridge (wires MQTT
+ * handlers, retained topics and subscriptions, liveview), then the MQTT connection, which waits as
+ * long as it takes for a broker that is not up yet. Stop order: bridge (liveview camera stream,
+ * commands, snapshots, retained availability `offline`), camera session (closes the client), MQTT
+ * (retained `offline` on `<base>/bridge/state`, DISCONNECT).
+ */
+import { readFileSync } from "node:fs";
+import { type ResolveCameraOptions } from "./camera/discover.js";
+import { type Config } from "./config/load.js";
+import { BridgeError, isBridgeError } from "./errors.js";
+import { createLogger, type Logger } from "./log.js";
+import { MqttConnection } from "./mqtt/connection.js";
+import { Bridge, type BridgeOptions } from "./bridge/bridge.js";
+import { CameraSession } from "./bridge/camera-session.js";
+
+/** Default deadline of {@link App.stop}, ms. */
+export const DEFAULT_STOP_DEADLINE_MS = 5_000;
+
+/** Options of {@link createApp}. */
+export interface AppOptions {
+  config: Config;
+  /** Root logger; default one from `config.log.level` on standard output. */
+  logger?: Logger;
+  /** Extra discovery options (tests: an SSDP target on loopback). */
+  discovery?: Partial<ResolveCameraOptions>;
+  /** Bridge tuning (tests). */
+  bridge?: Pick<BridgeOptions, "stateCoalesceMs" | "liveviewLingerMs" | "pictureClaimDelayMs">;
+  /** Deadline of stop(), ms (default {@link DEFAULT_STOP_DEADLINE_MS}). */
+  stopDeadlineMs?: number;
+}
+
+/** The running application. */
+export interface App {
+  readonly logger: Logger;
+  readonly mqtt: MqttConnection;
+  readonly session: CameraSession;
+  readonly bridge: Bridge;
+  /**
+   * Starts everything; resolves once the broker accepted the first connection.
+   * @throws BridgeError ABORTED when `signal` fires first; MQTT_UNAVAILABLE when the broker
+   *   refuses us for good (credentials); CONFIG_INVALID for unreadable TLS files
+   */
+  start(signal: AbortSignal): Promise<void>;
+  /** Stops in reverse order; gives up waiting after the deadline. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** The version in package.json ("0.0.0" when it cannot be read). */
+export function bridgeVersion(): string {
+  try {
+    const pkg: unknown = JSON.parse(
+      readFileSync(new URL("../package.json", import.meta.url), "utf8"),
+    );
+    if (typeof pkg === "object" && pkg !== null && "version" in pkg) {
+      return typeof pkg.version === "string" ? pkg.version : "0.0.0";
+    }
+  } catch {
+    // fall through
+  }
+  return "0.0.0";
+}
+
+/** Builds the application (no I/O until start). */
+export function createApp(options: AppOptions): App {
+  const { config } = options;
+  const logger =
+    options.logger ??
+    createLogger({
+      level: config.log.level,
+      bindings: { base: config.mqtt.base_topic },
+    });
+  const mqtt = new MqttConnection(config.mqtt, { logger });
+  const session = new CameraSession({
+    config: config.camera,
+    logger,
+    ...(options.discovery === undefined ? {} : { discovery: options.discovery }),
+  });
+  const bridge = new Bridge({
+    config,
+    mqtt,
+    session,
+    logger,
+    version: bridgeVersion(),
+    ...options.bridge,
+  });
+  const deadlineMs = options.stopDeadlineMs ?? DEFAULT_STOP_DEADLINE_MS;
+  let stopPromise: Promise<void> | undefined;
+
+  const stop = async (): Promise<void> => {
+    const steps: [string, () => Promise<void>][] = [
+      ["bridge", () => bridge.stop()],
+      ["camera", () => session.stop()],
+      ["mqtt", () => mqtt.stop()],
+    ];
+    const deadline = Date.now() + deadlineMs;
+    for (const [name, step] of steps) {
+      const left = deadline - Date.now();
+      // MQTT always gets a moment: `offline` on bridge/state matters more than a tidy camera.
+      const budget = name === "mqtt" ? Math.max(left, 1000) : Math.max(left - 1000, 100);
+      const ok = await settleWithin(step(), budget, (e) => {
+        logger.warn({ err: e, component: name }, "error while stopping");
+      });
+      if (!ok)
+        logger.warn({ component: name, budgetMs: budget }, "stop deadline passed; moving on");
+    }
+    logger.info("stopped");
+  };
+
+  return {
+    logger,
+    mqtt,
+    session,
+    bridge,
+    async start(signal) {
+      if (signal.aborted) throw new BridgeError("ABORTED", "aborted before start");
+      logger.info({ base: config.mqtt.base_topic, version: bridgeVersion() }, "starting");
+      session.start(signal);
+      await bridge.start(signal);
+      await mqtt.start(signal);
+    },
+    stop() {
+      stopPromise ??= stop();
+      return stopPromise;
+    },
+  };
+}
+
+/** True when `p` settled within `ms` (errors go to `onError`); never rejects. */
+async function settleWithin(
+  p: Promise<void>,
+  ms: number,
+  onError: (e: unknown) => void,
+): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => {
+      resolve(false);
+    }, ms);
+  });
+  try {
+    return await Promise.race([
+      p.then(
+        () => true,
+        (e: unknown) => {
+          if (!isBridgeError(e, "ABORTED")) onError(e);
+          return true;
+        },
+      ),
+      timeout,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

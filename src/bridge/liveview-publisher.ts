@@ -22,7 +22,7 @@ import { type LiveviewEvent, type LiveviewJpegEvent } from "../liveview/codec.js
 import { trimJpeg } from "../liveview/jpeg.js";
 import { type FocusFrame } from "../liveview/types.js";
 import { type Logger } from "../log.js";
-import { abortError, sleepUnlessAborted } from "../util/abort.js";
+import { sleepUnlessAborted } from "../util/abort.js";
 import { backoffDelay, type BackoffOptions } from "../util/backoff.js";
 import { LatestThrottle } from "./liveview-throttle.js";
 
@@ -160,29 +160,23 @@ function trimEvent(ev: LiveviewJpegEvent): Uint8Array | null {
   return trimJpeg(data);
 }
 
-/** Resolves/rejects with `p`, or rejects with `ABORTED` when `signal` fires first. */
-async function raceSignal<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
-  let onAbort: (() => void) | undefined;
-  const aborted = new Promise<never>((_resolve, reject) => {
-    onAbort = () => {
-      reject(abortError(signal));
-    };
-    if (signal.aborted) onAbort();
-    else signal.addEventListener("abort", onAbort, { once: true });
-  });
+/**
+ * True when `p` settles (either way) within `ms`, false otherwise; never rejects. The timer is a
+ * ref'd one (unlike `AbortSignal.timeout`'s), so a bounded wait in `stop()` keeps the process
+ * alive until it is over instead of letting it exit half-way.
+ */
+async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
+  const ac = new AbortController();
   try {
-    return await Promise.race([p, aborted]);
+    return await Promise.race([
+      p.then(
+        () => true,
+        () => true,
+      ),
+      sleepUnlessAborted(ms, ac.signal).then(() => false),
+    ]);
   } finally {
-    if (onAbort !== undefined) signal.removeEventListener("abort", onAbort);
-    // The loser must not become an unhandled rejection.
-    p.then(
-      () => undefined,
-      () => undefined,
-    );
-    aborted.then(
-      () => undefined,
-      () => undefined,
-    );
+    ac.abort();
   }
 }
 
@@ -386,10 +380,8 @@ export class LiveviewPublisher {
     this.#halt();
     const session = this.#session;
     if (session !== null) await session.done;
-    const bound = AbortSignal.timeout(this.#stopTimeoutMs);
-    try {
-      await raceSignal(Promise.all([this.#frames.idle(), this.#focus.idle()]), bound);
-    } catch {
+    const idle = Promise.all([this.#frames.idle(), this.#focus.idle()]);
+    if (!(await settlesWithin(idle, this.#stopTimeoutMs))) {
       this.#log?.warn("liveview publish still in flight at stop; not waiting for it");
     }
   }
@@ -490,12 +482,21 @@ export class LiveviewPublisher {
     this.#update();
   }
 
+  /** Calls stopCamera once, bounded by `stopTimeoutMs` (its signal fires then too); logs failures. */
   async #stopCameraBounded(): Promise<void> {
-    const signal = AbortSignal.timeout(this.#stopTimeoutMs);
+    const ms = this.#stopTimeoutMs;
+    let call: Promise<void>;
     try {
-      await raceSignal(this.#stopCamera(signal), signal);
+      call = this.#stopCamera(AbortSignal.timeout(ms));
     } catch (err) {
-      this.#log?.warn({ err }, "stopping the camera liveview failed");
+      call = Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+    const logged = call.then(
+      () => undefined,
+      (err: unknown) => this.#log?.warn({ err }, "stopping the camera liveview failed"),
+    );
+    if (!(await settlesWithin(logged, ms))) {
+      this.#log?.warn({ timeoutMs: ms }, "stopping the camera liveview did not finish in time");
     }
   }
 

@@ -61,6 +61,8 @@ const COMMANDS: Record<string, () => Promise<CliCommand>> = {
   discover: async () => (await import("./cli/discover.js")).runDiscover,
   call: async () => (await import("./cli/call.js")).runCall,
   shoot: async () => (await import("./cli/shoot.js")).runShoot,
+  liveview: async () => (await import("./cli/liveview.js")).runLiveview,
+  decode: async () => (await import("./cli/decode.js")).runDecode,
   sim: async () => (await import("./cli/sim.js")).runSim,
 };
 

@@ -41,7 +41,13 @@ export async function main(argv: string[]): Promise<void> {
   try {
     process.exitCode = await dispatch(argv, controller.signal);
   } catch (e) {
-    if (isBridgeError(e) && (e.code === "USAGE" || e.code === "CONFIG_INVALID")) {
+    if (isBridgeError(e, "CONFIG_INVALID")) {
+      // Every problem on its own line (ajv allErrors), without the code suffix of the message.
+      const problems = e.context?.["problems"];
+      const lines = Array.isArray(problems) ? problems.map(String) : [e.message];
+      console.error(`invalid configuration:\n  ${lines.join("\n  ")}`);
+      process.exitCode = EXIT_USAGE;
+    } else if (isBridgeError(e, "USAGE")) {
       console.error(e.message);
       process.exitCode = EXIT_USAGE;
     } else if (isBridgeError(e, "ABORTED")) {

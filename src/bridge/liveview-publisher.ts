@@ -18,8 +18,9 @@
  *   publish is in flight replace each other in one slot (counted), stale ones are dropped.
  */
 import { BridgeError } from "../errors.js";
-import { type LiveviewEvent, type LiveviewJpegEvent } from "../liveview/codec.js";
+import { type LiveviewJpegEvent } from "../liveview/codec.js";
 import { trimJpeg } from "../liveview/jpeg.js";
+import { type LiveviewSessionEvent } from "../liveview/stream.js";
 import { type FocusFrame } from "../liveview/types.js";
 import { type Logger } from "../log.js";
 import { sleepUnlessAborted } from "../util/abort.js";
@@ -59,10 +60,13 @@ export interface LiveviewPublisherOptions {
   /** MQTT publishing rate, frames per second, 0.1–30 (config `liveview.fps`). */
   fps: number;
   /**
-   * Opens the camera stream (startLiveview + GET, possibly reconnecting internally) and yields
-   * decoder events until it ends or `signal` fires. Must stop promptly when `signal` fires.
+   * Opens the camera stream (startLiveview + GET) and yields decoder events until it ends or
+   * `signal` fires; must stop promptly when `signal` fires. Either one stream (`liveviewEvents`
+   * after startLiveview: the publisher reconnects with `backoff` when it ends or throws) or a
+   * reconnecting `liveviewSession` (src/liveview/stream.ts), whose `reconnect` events are
+   * counted and reported as "reconnecting" just like the publisher's own retries.
    */
-  openStream: (signal: AbortSignal) => AsyncIterable<LiveviewEvent>;
+  openStream: (signal: AbortSignal) => AsyncIterable<LiveviewSessionEvent>;
   /** Tells the camera to stop liveview when nothing needs it any more (battery). Errors are logged. */
   stopCamera: (signal: AbortSignal) => Promise<void>;
   /**
@@ -185,7 +189,7 @@ async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> 
  * only stores options; {@link start} enables the stream; {@link stop} ends everything.
  */
 export class LiveviewPublisher {
-  readonly #openStream: (signal: AbortSignal) => AsyncIterable<LiveviewEvent>;
+  readonly #openStream: (signal: AbortSignal) => AsyncIterable<LiveviewSessionEvent>;
   readonly #stopCamera: (signal: AbortSignal) => Promise<void>;
   readonly #onStatus: ((status: LiveviewStreamStatus) => void) | undefined;
   readonly #lingerMs: number;
@@ -459,16 +463,9 @@ export class LiveviewPublisher {
       } catch (e) {
         error = e;
       }
-      this.#streaming = false;
       if (aborted()) break;
-      this.#reconnects++;
       const delayMs = backoffDelay(session.attempt++, this.#backoff);
-      if (this.#reported === "reconnecting") {
-        this.#log?.debug({ err: error, delayMs }, "liveview stream still failing; retrying");
-      } else {
-        this.#log?.warn({ err: error, delayMs }, "liveview stream failed; reconnecting");
-      }
-      this.#status({ state: "reconnecting", error });
+      this.#failed(error, delayMs);
       if (!(await sleepUnlessAborted(delayMs, signal))) break;
     }
     session.ending = true;
@@ -500,8 +497,23 @@ export class LiveviewPublisher {
     }
   }
 
-  #onEvent(ev: LiveviewEvent, session: Session): void {
+  /** A stream failed (ours, or inside a reconnecting openStream): count, log, report. */
+  #failed(error: unknown, delayMs: number): void {
+    this.#streaming = false;
+    this.#reconnects++;
+    if (this.#reported === "reconnecting") {
+      this.#log?.debug({ err: error, delayMs }, "liveview stream still failing; retrying");
+    } else {
+      this.#log?.warn({ err: error, delayMs }, "liveview stream failed; reconnecting");
+    }
+    this.#status({ state: "reconnecting", error });
+  }
+
+  #onEvent(ev: LiveviewSessionEvent, session: Session): void {
     switch (ev.type) {
+      case "reconnect":
+        this.#failed(ev.error, ev.delayMs);
+        return;
       case "jpeg":
         this.#onJpeg(ev, session);
         return;

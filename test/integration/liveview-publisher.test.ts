@@ -1,10 +1,10 @@
 /**
  * LiveviewPublisher against the real simulator over loopback, through the real client
- * (CameraClient + CameraApi.startLiveview/stopLiveview) and an undici + LiveviewDecoder stream
- * (camera-api.md §5.1: startLiveview → GET the URL → endless chunked body). When
- * src/liveview/stream.ts lands, `openStream` below can be built from it instead.
+ * (CameraClient + CameraApi.startLiveview/stopLiveview) and the real liveview edge
+ * (src/liveview/stream.ts; camera-api.md §5.1: startLiveview → GET the URL → endless chunked
+ * body). `openStream` is built both ways the bridge may wire it: a reconnecting
+ * `liveviewSession`, and one `liveviewEvents` stream per call with the publisher's own backoff.
  */
-import { request } from "undici";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   LiveviewPublisher,
@@ -13,9 +13,12 @@ import {
 } from "../../src/bridge/liveview-publisher.js";
 import { CameraApi } from "../../src/camera/api.js";
 import { CameraClient } from "../../src/camera/client.js";
-import { BridgeError } from "../../src/errors.js";
-import { LiveviewDecoder, type LiveviewEvent } from "../../src/liveview/codec.js";
 import { findJpegEnd, jpegSize } from "../../src/liveview/jpeg.js";
+import {
+  liveviewEvents,
+  liveviewSession,
+  type LiveviewSessionEvent,
+} from "../../src/liveview/stream.js";
 import { readSimComment } from "../../src/sim/pattern.js";
 import { type Simulator, type SimulatorOptions } from "../../src/sim/simulator.js";
 import { cameraCall, startTestSim, waitFor } from "../helpers/sim.js";
@@ -35,21 +38,31 @@ afterEach(async () => {
   sim = undefined;
 });
 
-/** startLiveview + GET + decode: one stream per call; ends or throws when the camera's does. */
-async function* cameraStream(api: CameraApi, signal: AbortSignal): AsyncGenerator<LiveviewEvent> {
-  const url = await api.startLiveview({ signal });
-  const res = await request(url, { signal });
-  try {
-    if (res.statusCode !== 200) {
-      throw new BridgeError("LIVEVIEW_STREAM", `HTTP ${res.statusCode}`, {
-        cameraCode: res.statusCode,
+/** How `openStream` is built. */
+type StreamKind = "session" | "single";
+
+const BACKOFF = { baseMs: 20, minMs: 10, maxMs: 100 };
+/** Stall detection of the liveview edge (the camera's own is 10 s, §5.1), short for the tests. */
+const IDLE_MS = 1000;
+
+/** startLiveview + GET + decode, the way the bridge may wire it. */
+function openStreamOf(
+  kind: StreamKind,
+  api: CameraApi,
+): (signal: AbortSignal) => AsyncIterable<LiveviewSessionEvent> {
+  if (kind === "session") {
+    return (signal) =>
+      liveviewSession({
+        signal,
+        openUrl: (s) => api.startLiveview({ signal: s }),
+        backoff: BACKOFF,
+        idleTimeoutMs: IDLE_MS,
       });
-    }
-    const decoder = new LiveviewDecoder();
-    for await (const chunk of res.body) yield* decoder.push(chunk as Uint8Array);
-  } finally {
-    res.body.destroy();
   }
+  return async function* single(signal) {
+    const url = await api.startLiveview({ signal });
+    yield* liveviewEvents(url, { signal, idleTimeoutMs: IDLE_MS });
+  };
 }
 
 interface Rig {
@@ -64,6 +77,7 @@ interface Rig {
 async function setup(
   simOptions: SimulatorOptions,
   options: Partial<LiveviewPublisherOptions> = {},
+  kind: StreamKind = "session",
 ): Promise<Rig> {
   const s = await startTestSim(simOptions);
   sim = s;
@@ -81,8 +95,8 @@ async function setup(
   r.pub = new LiveviewPublisher({
     fps: 5,
     lingerMs: 300,
-    backoff: { baseMs: 20, minMs: 10, maxMs: 100 },
-    openStream: (signal) => cameraStream(api, signal),
+    backoff: BACKOFF,
+    openStream: openStreamOf(kind, api),
     stopCamera: async (signal) => {
       r.stopCalls++;
       await api.stopLiveview({ signal });
@@ -169,48 +183,73 @@ describe("LiveviewPublisher with the simulator", () => {
     for (const f of r.frames) expectTrimmedJpeg(f);
   });
 
-  it.each(["drop", "cut", "corrupt"] as const)(
-    "recovers from the liveview fault %s",
-    async (fault) => {
-      const r = await setup({ liveview: { fps: 60, ...SMALL } }, { fps: 10 });
+  it.each([
+    ["drop", "session"],
+    ["cut", "session"],
+    ["corrupt", "session"],
+    ["drop", "single"],
+    ["cut", "single"],
+  ] as const)("recovers from the liveview fault %s (openStream: %s)", async (fault, kind) => {
+    const r = await setup({ liveview: { fps: 60, ...SMALL } }, { fps: 10 }, kind);
+    r.pub.subscribe((jpeg) => r.frames.push(Uint8Array.from(jpeg)));
+    r.pub.setPublishing(true);
+    await waitFor(() => r.frames.length >= 5);
+    const before = r.frames.length;
+    const connections = r.s.liveview.stats.connections;
+    r.s.faults.add(`liveview=${fault}`);
+    await waitFor(() => r.frames.length >= before + 30, 5000);
+    for (const f of r.frames) expectTrimmedJpeg(f);
+    const numbers = r.frames.map((f) => readSimComment(f)?.n ?? -1);
+    expect(numbers.every((n, i) => i === 0 || n > (numbers[i - 1] ?? 0))).toBe(true);
+    const st = r.pub.stats;
+    if (fault === "corrupt") {
+      // The decoder resyncs inside the same connection (§5.4): no reconnect.
+      expect(r.s.liveview.stats.connections).toBe(connections);
+      expect(st.reconnects).toBe(0);
+    } else {
+      // The stream broke: startLiveview + GET again.
+      expect(r.s.liveview.stats.connections).toBe(connections + 1);
+      expect(st.reconnects).toBe(1);
+      expect(r.statuses.map((x) => x.state)).toEqual(["started", "reconnecting", "started"]);
+    }
+    expect(st.streaming).toBe(true);
+    expect(r.published.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it("recovers from a hung stream (no data: idle timeout, reconnect)", async () => {
+    const r = await setup({ liveview: { fps: 60, ...SMALL } }, { fps: 10 });
+    r.pub.subscribe((jpeg) => r.frames.push(Uint8Array.from(jpeg)));
+    await waitFor(() => r.frames.length >= 5);
+    r.s.faults.add("liveview=hang");
+    await waitFor(() => r.statuses.some((x) => x.state === "reconnecting"), 5000);
+    expect(r.pub.stats.streaming).toBe(false);
+    expect(r.statuses.find((x) => x.state === "reconnecting")?.error).toMatchObject({
+      code: "LIVEVIEW_STREAM",
+    });
+    const before = r.frames.length;
+    r.s.liveview.fault("none");
+    await waitFor(() => r.frames.length >= before + 5, 5000);
+    expect(r.pub.stats.streaming).toBe(true);
+    expect(r.statuses.at(-1)).toEqual({ state: "started" });
+    for (const f of r.frames) expectTrimmedJpeg(f);
+  });
+
+  it.each(["session", "single"] as const)(
+    "keeps retrying while the camera refuses, then streams (openStream: %s)",
+    async (kind) => {
+      const r = await setup(
+        { liveview: { fps: 30, ...SMALL }, faults: ["method=startLiveview:error=40401:times=3"] },
+        {},
+        kind,
+      );
       r.pub.subscribe((jpeg) => r.frames.push(Uint8Array.from(jpeg)));
-      r.pub.setPublishing(true);
-      await waitFor(() => r.frames.length >= 5);
-      const before = r.frames.length;
-      const connections = r.s.liveview.stats.connections;
-      r.s.faults.add(`liveview=${fault}`);
-      await waitFor(() => r.frames.length >= before + 30, 5000);
-      for (const f of r.frames) expectTrimmedJpeg(f);
-      const numbers = r.frames.map((f) => readSimComment(f)?.n ?? -1);
-      expect(numbers.every((n, i) => i === 0 || n > (numbers[i - 1] ?? 0))).toBe(true);
-      const st = r.pub.stats;
-      if (fault === "corrupt") {
-        // The decoder resyncs inside the same connection (§5.4): no reconnect.
-        expect(r.s.liveview.stats.connections).toBe(connections);
-        expect(st.reconnects).toBe(0);
-      } else {
-        // The stream broke: startLiveview + GET again.
-        expect(r.s.liveview.stats.connections).toBe(connections + 1);
-        expect(st.reconnects).toBe(1);
-        expect(r.statuses.map((x) => x.state)).toEqual(["started", "reconnecting", "started"]);
-      }
-      expect(st.streaming).toBe(true);
-      expect(r.published.length).toBeGreaterThanOrEqual(2);
+      await waitFor(() => r.frames.length >= 3, 5000);
+      expect(r.pub.stats.reconnects).toBe(3);
+      // One failure streak is reported once, with its first error, then the stream starts.
+      expect(r.statuses.map((x) => x.state)).toEqual(["reconnecting", "started"]);
+      expect(r.statuses[0]?.error).toMatchObject({ code: "CAMERA_RPC", cameraCode: 40401 });
     },
   );
-
-  it("keeps retrying while the camera refuses, then streams", async () => {
-    const r = await setup(
-      { liveview: { fps: 30, ...SMALL }, faults: ["method=startLiveview:error=40401:times=3"] },
-      {},
-    );
-    r.pub.subscribe((jpeg) => r.frames.push(Uint8Array.from(jpeg)));
-    await waitFor(() => r.frames.length >= 3, 5000);
-    expect(r.pub.stats.reconnects).toBe(3);
-    // One failure streak is reported once, with its first error, then the stream starts.
-    expect(r.statuses.map((x) => x.state)).toEqual(["reconnecting", "started"]);
-    expect(r.statuses[0]?.error).toMatchObject({ code: "CAMERA_RPC", cameraCode: 40401 });
-  });
 
   it("stop() stops the camera liveview and is idempotent", async () => {
     const r = await setup({ liveview: { fps: 30, ...SMALL } });

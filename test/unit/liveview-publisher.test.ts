@@ -575,6 +575,42 @@ describe("LiveviewPublisher on real timers", () => {
     expect(r.stopCalls).toBe(1);
   });
 
+  it("counts and reports the reconnect events of a reconnecting openStream", async () => {
+    const fail = new BridgeError("LIVEVIEW_STREAM", "no liveview data");
+    const r = rig([]);
+    r.pub = new LiveviewPublisher({
+      fps: 5,
+      openStream: async function* (signal) {
+        yield jpegEvent(makeJpeg(1));
+        yield { type: "reconnect", attempt: 1, delayMs: 10, error: fail };
+        yield { type: "reconnect", attempt: 2, delayMs: 20, error: fail };
+        yield jpegEvent(makeJpeg(2));
+        await hang(signal);
+      },
+      stopCamera: () => {
+        r.stopCalls++;
+        return Promise.resolve();
+      },
+      publishFrame: () => Promise.resolve(true),
+      publishFocusFrames: () => undefined,
+      onStatus: (st) => r.statuses.push(st),
+    });
+    rigs.push(r);
+    r.pub.start(r.ac.signal);
+    r.pub.subscribe(() => undefined);
+    await vi.waitFor(() => {
+      expect(r.pub.stats.received).toBe(2);
+    });
+    expect(r.statuses).toEqual([
+      { state: "started" },
+      { state: "reconnecting", error: fail },
+      { state: "started" },
+    ]);
+    expect(r.pub.stats).toMatchObject({ reconnects: 2, streaming: true });
+    await r.pub.stop();
+    expect(r.stopCalls).toBe(1);
+  });
+
   it("bounds a stopCamera that never returns", async () => {
     const r = rig([{ frames: 1 }], {
       stopTimeoutMs: 50,

@@ -10,7 +10,12 @@
  * - The camera serves one liveview reader at a time (camera-api.md §5.1: a new GET force-disconnects
  *   the older one), so this is the bridge's single reader and everything else reads from it.
  * - Stream failures and ends are retried with backoff while demand lasts (§5.4: "reconnect = call
- *   startLiveview again" — that is `openStream`'s job; it may reconnect internally too).
+ *   startLiveview again", which `openStream` does on each call). An `openStream` that reconnects
+ *   internally (`liveviewSession` of src/liveview/stream.ts) reports its retries as `reconnect`
+ *   events; they are counted and reported the same way.
+ * - Issue 9 (MJPEG viewers): each viewer subscribes; a slow viewer should put its own
+ *   {@link LatestThrottle} (interval 0) between the frames and its socket, so it skips frames
+ *   instead of making the bridge buffer.
  * - Frames are cut at their structural EOI (§5.3/§5.4: QX JPEG regions carry 1–127 junk bytes
  *   after the EOI); a frame that does not trim is skipped.
  * - MQTT output goes through {@link LatestThrottle}: at most `fps` per second, the newest frame

@@ -78,8 +78,6 @@ export const runLiveview: CliCommand = async (argv, ctx) => {
 
   let client: CameraClient | undefined;
   let api: CameraApi | undefined;
-  const done = new AbortController();
-  const signal = AbortSignal.any([ctx.signal, done.signal]);
   let saved = 0;
   try {
     await mkdir(dir, { recursive: true });
@@ -88,7 +86,7 @@ export const runLiveview: CliCommand = async (argv, ctx) => {
     api = camera;
     await prepareLiveview(camera, ctx.signal);
     const session = liveviewSession({
-      signal,
+      signal: ctx.signal,
       openUrl: (s) => camera.startLiveview({ signal: s }),
     });
     for await (const event of session) {
@@ -110,11 +108,12 @@ export const runLiveview: CliCommand = async (argv, ctx) => {
       await writeFile(file, event.data.subarray(0, event.jpegEnd));
       saved += 1;
       ctx.out(JSON.stringify({ file, seq: event.sequence, bytes: event.jpegEnd }));
-      if (saved >= frames) done.abort();
+      // Leaving the loop returns the generator, which releases the stream.
+      if (saved >= frames) break;
     }
     return 0;
   } catch (e) {
-    // Our own stop (N frames reached) and Ctrl-C both end the session with ABORTED: a success.
+    // Ctrl-C ends the session with ABORTED: a normal end for a viewer.
     if (isBridgeError(e, "ABORTED")) return 0;
     return reportFailure(e, ctx);
   } finally {

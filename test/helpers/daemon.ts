@@ -226,18 +226,23 @@ export class MqttRecorder {
   }
 
   /**
-   * Connects (MQTT 5) and subscribes `filters` with retain-as-published, so live retained
-   * messages keep their flag.
+   * Connects (MQTT 5 unless told otherwise) and subscribes `filters`, over MQTT 5 with
+   * retain-as-published, so live retained messages keep their flag.
    */
-  static async connect(url: string, filters: string[]): Promise<MqttRecorder> {
+  static async connect(
+    url: string,
+    filters: string[],
+    options: { protocolVersion?: 4 | 5 } = {},
+  ): Promise<MqttRecorder> {
+    const v5 = (options.protocolVersion ?? 5) === 5;
     const client = await connectAsync(url, {
-      protocolVersion: 5,
+      protocolVersion: v5 ? 5 : 4,
       reconnectPeriod: 200,
       connectTimeout: 5000,
       clientId: `rec-${Math.random().toString(16).slice(2, 10)}`,
     });
     const recorder = new MqttRecorder(client);
-    await client.subscribeAsync(filters, { qos: 1, rap: true });
+    await client.subscribeAsync(filters, v5 ? { qos: 1, rap: true } : { qos: 1 });
     return recorder;
   }
 

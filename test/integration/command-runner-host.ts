@@ -23,6 +23,7 @@ export class CountingCaller implements RpcCaller {
   readonly attempts = new Map<string, number>();
   readonly successes = new Map<string, number>();
   maxConcurrentShots = 0;
+  readonly failures: { method: string; error: unknown }[] = [];
   #shotsInFlight = 0;
 
   constructor(private readonly inner: RpcCaller) {}
@@ -44,6 +45,9 @@ export class CountingCaller implements RpcCaller {
       const result = await this.inner.call(service, method, params, version, options);
       this.successes.set(method, (this.successes.get(method) ?? 0) + 1);
       return result;
+    } catch (e) {
+      this.failures.push({ method, error: e });
+      throw e;
     } finally {
       if (shot) this.#shotsInFlight--;
     }
@@ -53,9 +57,27 @@ export class CountingCaller implements RpcCaller {
     return this.attempts.get(method) ?? 0;
   }
 
+  /** Failed calls of `method` whose connection was refused (the camera never saw them). */
+  refused(method: string): number {
+    return this.failures.filter(
+      (f) => f.method === method && causeCodes(f.error).includes("ECONNREFUSED"),
+    ).length;
+  }
+
   ok(method: string): number {
     return this.successes.get(method) ?? 0;
   }
+}
+
+function causeCodes(e: unknown): string[] {
+  const out: string[] = [];
+  let current: unknown = e;
+  for (let i = 0; i < 6 && typeof current === "object" && current !== null; i++) {
+    const code: unknown = (current as { code?: unknown }).code;
+    if (typeof code === "string") out.push(code);
+    current = (current as { cause?: unknown }).cause;
+  }
+  return out;
 }
 
 /** One recorded `<base>/event`. */
@@ -114,7 +136,10 @@ export class TestHost implements CommandHost {
   }
   emitEvent(event: RecordedEvent): void {
     this.events.push(event);
+    this.onEvent?.(event);
   }
+  /** Told every event as it is emitted (tests hook power cycles onto progress). */
+  onEvent: ((event: RecordedEvent) => void) | undefined;
   mergeAvailable(method: string, result: readonly unknown[]): void {
     this.merged.push(method);
     this.poller.mergeAvailable(method, result);

@@ -2,7 +2,7 @@
  * SSDP M-SEARCH for Sony cameras (camera-api.md §1.1–1.2), behind the small {@link SsdpSearcher}
  * interface so discovery can be tested with a unicast loopback responder and swapped out.
  *
- * Why node:dgram and not node-ssdp (which is a dependency): node-ssdp 4.0.1 (lib/index.js) opens
+ * Why node:dgram and not node-ssdp: node-ssdp 4.0.1 (lib/index.js) opens
  * one socket per *non-internal* IPv4 interface, so it cannot bind to 127.0.0.1 for tests and
  * throws "No sockets available" on a host whose only up interface is loopback; in its `listening`
  * handler it always calls `addMembership(ssdpIp)` on every socket, so pointing `ssdpIp` at a

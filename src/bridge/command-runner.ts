@@ -29,10 +29,10 @@ import { BridgeError, CameraErrorCode, isBridgeError, isCameraCode } from "../er
 import { type Logger } from "../log.js";
 import { abortError, sleep } from "../util/abort.js";
 import {
-  checkSetting,
   errorResult,
   okResult,
   resultFromError,
+  settingProblem,
   type Command,
   type CommandResult,
   type CommandResultCode,
@@ -661,11 +661,8 @@ export class CommandRunner {
       if (signal.aborted) throw e;
       candidates = undefined; // unknown: left to the camera
     }
-    const problem = checkSetting(command, this.#host.state(), candidates);
-    if (problem !== null) {
-      const code = problem.includes("does not offer") ? "NOT_AVAILABLE" : "COMMAND_INVALID";
-      throw new Refusal(code, problem);
-    }
+    const problem = settingProblem(command, this.#host.state(), candidates);
+    if (problem !== null) throw new Refusal(problem.code, problem.error);
     await this.#set(api, command, signal);
     const confirmed = await this.#confirmSetting(command, signal);
     return { value: command.value, confirmed };

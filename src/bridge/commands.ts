@@ -524,6 +524,14 @@ function listText(list: readonly (string | number)[]): string {
   return list.map((v) => JSON.stringify(v)).join(", ");
 }
 
+/** A refused setting value: the error text and the result code it gets. */
+export interface SettingProblem {
+  /** Names the setting, e.g. `self_timer: 5 is not one of the camera's current values 0, 2, 10`. */
+  error: string;
+  /** `NOT_AVAILABLE`: the camera does not offer the setting now; `COMMAND_INVALID`: bad value. */
+  code: "NOT_AVAILABLE" | "COMMAND_INVALID";
+}
+
 /**
  * Checks a setting value against the camera's current candidates (settings are refused before the
  * camera is called, mqtt-api.md). Pure.
@@ -534,27 +542,29 @@ function listText(list: readonly (string | number)[]): string {
  * - `postview_size` and `beep_mode` have no candidate list in {@link CameraState}: pass the
  *   camera's current candidates as `candidates` (the runner asks getAvailable*); without them the
  *   value is left to the camera.
- * @returns null when the value may be sent, else the error text naming the setting
+ * @returns null when the value may be sent, else the problem
  */
-export function checkSetting(
+export function settingProblem(
   command: SettingCommand,
   state: CameraState,
   candidates?: readonly (string | number)[] | null,
-): string | null {
+): SettingProblem | null {
   const { name, value } = command;
   const setter = SETTING_METHODS[name];
   const notNow = `${name}: the camera does not offer this setting now`;
+  const unavailable = (error: string): SettingProblem => ({ error, code: "NOT_AVAILABLE" });
+  const invalid = (error: string): SettingProblem => ({ error, code: "COMMAND_INVALID" });
   if (state.available_apis !== null && !state.available_apis.includes(setter)) {
-    return `${notNow} (${setter} is not available in the current mode)`;
+    return unavailable(`${notNow} (${setter} is not available in the current mode)`);
   }
   if (name === "exposure_compensation") {
     const range = state.exposure_compensation_range;
-    if (range === null) return notNow;
+    if (range === null) return unavailable(notNow);
     if (typeof value !== "number" || !Number.isInteger(value)) {
-      return `${name}: must be a whole number`;
+      return invalid(`${name}: must be a whole number`);
     }
     if (value < range.min || value > range.max) {
-      return `${name}: ${value} is outside the camera's range ${range.min}..${range.max}`;
+      return invalid(`${name}: ${value} is outside the camera's range ${range.min}..${range.max}`);
     }
     return null;
   }
@@ -565,9 +575,23 @@ export function checkSetting(
   } else {
     list = candidates ?? state[CANDIDATE_KEYS[name]];
   }
-  if (list === null || list.length === 0) return notNow;
+  if (list === null || list.length === 0) return unavailable(notNow);
   if (!list.includes(value)) {
-    return `${name}: ${JSON.stringify(value)} is not one of the camera's current values ${listText(list)}`;
+    return invalid(
+      `${name}: ${JSON.stringify(value)} is not one of the camera's current values ${listText(list)}`,
+    );
   }
   return null;
+}
+
+/**
+ * {@link settingProblem}, text only.
+ * @returns null when the value may be sent, else the error text naming the setting
+ */
+export function checkSetting(
+  command: SettingCommand,
+  state: CameraState,
+  candidates?: readonly (string | number)[] | null,
+): string | null {
+  return settingProblem(command, state, candidates)?.error ?? null;
 }

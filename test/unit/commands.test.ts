@@ -14,6 +14,7 @@ import {
   okResult,
   parseCommand,
   resultFromError,
+  settingProblem,
   type Command,
   type CommandResult,
   type ParseOutcome,
@@ -561,6 +562,26 @@ describe.skipIf(!haveFixtures)("checkSetting against the real QX10 captures", ()
     expect(checkSetting(pv, program, null)).toBe(
       "postview_size: the camera does not offer this setting now",
     );
+  });
+});
+
+describe("settingProblem codes", () => {
+  it("NOT_AVAILABLE when the camera does not offer the setting, COMMAND_INVALID for a bad value", () => {
+    const state: CameraState = {
+      ...initialCameraState(),
+      available_apis: ["setSelfTimer"],
+      self_timers: [0, 2, 10],
+    };
+    expect(settingProblem({ name: "self_timer", value: 5 }, state)).toEqual({
+      error: "self_timer: 5 is not one of the camera's current values 0, 2, 10",
+      code: "COMMAND_INVALID",
+    });
+    expect(settingProblem({ name: "iso", value: "AUTO" }, state)).toEqual({
+      error:
+        "iso: the camera does not offer this setting now (setIsoSpeedRate is not available in the current mode)",
+      code: "NOT_AVAILABLE",
+    });
+    expect(settingProblem({ name: "self_timer", value: 2 }, state)).toBeNull();
   });
 });
 

@@ -89,6 +89,7 @@ export function createApp(options: AppOptions): App {
   });
   const deadlineMs = options.stopDeadlineMs ?? DEFAULT_STOP_DEADLINE_MS;
   let stopPromise: Promise<void> | undefined;
+  const life = new AbortController();
 
   const stop = async (): Promise<void> => {
     const steps: [string, () => Promise<void>][] = [
@@ -107,6 +108,7 @@ export function createApp(options: AppOptions): App {
       if (!ok)
         logger.warn({ component: name, budgetMs: budget }, "stop deadline passed; moving on");
     }
+    life.abort(new BridgeError("ABORTED", "stopped"));
     logger.info("stopped");
   };
 
@@ -118,8 +120,10 @@ export function createApp(options: AppOptions): App {
     async start(signal) {
       if (signal.aborted) throw new BridgeError("ABORTED", "aborted before start");
       logger.info({ base: config.mqtt.base_topic, version: bridgeVersion() }, "starting");
-      session.start(signal);
-      await bridge.start(signal);
+      // The session and the bridge live until stop(), not until `signal`: stop() must still find
+      // the camera to end its liveview stream (battery), and it runs in its own order.
+      session.start(life.signal);
+      await bridge.start(life.signal);
       await mqtt.start(signal);
     },
     stop() {

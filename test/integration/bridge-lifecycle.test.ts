@@ -9,7 +9,7 @@ import { setTimeout as delay } from "node:timers/promises";
 import { type Simulator } from "../../src/sim/simulator.js";
 import { brokerKind, startBroker, type Broker } from "../helpers/broker.js";
 import { MqttRecorder, startDaemon, testConfig, type Daemon } from "../helpers/daemon.js";
-import { startTestSim } from "../helpers/sim.js";
+import { cameraCall, startTestSim } from "../helpers/sim.js";
 
 describe.skipIf(!brokerKind)("bridge end to end: lifecycle", () => {
   let broker: Broker;
@@ -113,6 +113,40 @@ describe.skipIf(!brokerKind)("bridge end to end: lifecycle", () => {
       const ok = await rec.waitForJson("qx10/cmd/shoot/result", () => true, 15_000, from4);
       expect(ok["status"]).toBe("ok");
     } finally {
+      await rec.close();
+    }
+  });
+
+  it("SIGTERM during liveview and a timelapse still exits 0 with retained offline", async () => {
+    // Last test: the daemon of the earlier tests makes way (same client id and base topic).
+    await daemon?.stop("SIGTERM");
+    daemon = undefined;
+    const rec = await MqttRecorder.connect(broker.url, ["qx10/#"]);
+    const busy = await startDaemon({ config: config() });
+    try {
+      const from = rec.messages.length;
+      await rec.waitForJson("qx10/availability", (v) => v["state"] === "online", 20_000, from);
+      await rec.publish("qx10/cmd/liveview", "ON");
+      await rec.waitFor("qx10/liveview", () => true, 10_000, from);
+      await rec.publish("qx10/cmd/timelapse", JSON.stringify({ count: 50, interval_s: 0.5 }));
+      await rec.waitForJson("qx10/event", (v) => v["type"] === "timelapse", 10_000, from);
+      const exit = await busy.stop("SIGTERM", 8000);
+      expect(exit).toEqual({ code: 0, signal: null });
+      // The bridge told the camera to stop liveview on the way out (battery).
+      expect(sim.liveview.stats.readerConnected).toBe(false);
+      const event = await cameraCall(sim, "getEvent", [false]);
+      const lv = event.find(
+        (o): o is { liveviewStatus: boolean } =>
+          typeof o === "object" &&
+          o !== null &&
+          (o as { type?: unknown }).type === "liveviewStatus",
+      );
+      expect(lv?.liveviewStatus).toBe(false);
+      const view = await retainedView(["qx10/bridge/state", "qx10/availability"]);
+      expect(view.get("qx10/bridge/state")).toEqual({ state: "offline" });
+      expect(view.get("qx10/availability")).toEqual({ state: "offline" });
+    } finally {
+      await busy.stop("SIGKILL");
       await rec.close();
     }
   });

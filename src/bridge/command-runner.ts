@@ -563,18 +563,23 @@ export class CommandRunner {
    * limit or the deadline.
    */
   async #zoomTo(api: CameraApi, target: number, parent: AbortSignal): Promise<unknown> {
-    const start = this.#host.state().zoom_position;
-    if (start === null) {
+    if (this.#host.state().zoom_position === null) {
       throw new Refusal("NOT_AVAILABLE", "zoom: the camera reports no zoom position now");
     }
     const cancel = new AbortController();
     this.#zoomCancel = cancel;
     const signal = AbortSignal.any([parent, cancel.signal]);
     const deadline = Date.now() + this.#t.zoomTimeoutMs;
-    let position = start;
+    let position = 0;
     let stepSize = 0;
     let lastDirection: "in" | "out" | undefined;
     try {
+      // A zoom in/out just before may still be moving: start from where it came to rest.
+      const rest = await this.#zoomAtRest(signal);
+      if (rest === null) {
+        throw new Refusal("NOT_AVAILABLE", "zoom: the camera reports no zoom position now");
+      }
+      position = rest;
       for (let steps = 0; ; steps++) {
         const diff = target - position;
         if (Math.abs(diff) <= Math.max(this.#t.zoomTolerance, stepSize / 2)) break;
@@ -610,6 +615,18 @@ export class CommandRunner {
       if (this.#zoomCancel === cancel) this.#zoomCancel = undefined;
     }
     return { zoom_position: position, target };
+  }
+
+  /** The zoom position once it held still for `zoomSettleMs` (bounded by `zoomStepTimeoutMs`). */
+  async #zoomAtRest(signal: AbortSignal): Promise<number | null> {
+    const deadline = Date.now() + this.#t.zoomStepTimeoutMs;
+    let last = this.#host.state().zoom_position;
+    for (;;) {
+      await sleep(this.#t.zoomSettleMs, signal);
+      const now = this.#host.state().zoom_position;
+      if (now === last || Date.now() >= deadline) return now;
+      last = now;
+    }
   }
 
   /** The zoom position once it changed from `from` and then held still, or null if it never moved. */

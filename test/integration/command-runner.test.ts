@@ -164,6 +164,27 @@ describe("zoom", () => {
     expect(okData(await r.send("zoom", "stop"))).toEqual({ stopped: true });
   });
 
+  it("zoom stop ends an absolute zoom in progress", async () => {
+    const r = await start();
+    await waitFor(() => r.host.state().zoom_position === 0);
+    const far = r.send("zoom", "100");
+    await waitFor(() => r.caller.count("actZoom") === 2);
+    expect(okData(await r.send("zoom", "STOP"))).toEqual({ stopped: true });
+    const data = okData(await far);
+    expect(data["stopped"]).toBe(true);
+    expect(data["zoom_position"]).toBeLessThan(100);
+    expect(r.caller.count("actZoom")).toBe(2);
+  });
+
+  it("starts an absolute zoom from where a previous step came to rest", async () => {
+    const r = await start();
+    await waitFor(() => r.host.state().zoom_position === 0);
+    okData(await r.send("zoom", "in"));
+    // Sent at once: the 1shot above may still be moving; the target is reached exactly anyway.
+    expect(okData(await r.send("zoom", "30"))).toEqual({ zoom_position: 30, target: 30 });
+    expect(r.caller.count("actZoom")).toBe(3);
+  });
+
   it("fails with CAMERA_TIMEOUT when the camera does not move", async () => {
     // The camera accepts actZoom but its position never changes (zoom step of 0 %).
     const r = await start(

@@ -29,7 +29,12 @@ describe.skipIf(!brokerKind)("bridge end to end: shoot, state, info", () => {
 
   beforeAll(async () => {
     [broker, sim] = await Promise.all([startBroker(), startTestSim()]);
-    daemon = await startDaemon({ config: testConfig(broker.url, sim.urls.ddXml) });
+    // The broker allows anonymous clients and ignores credentials; they must not leak into info.
+    daemon = await startDaemon({
+      config: testConfig(broker.url, sim.urls.ddXml, {
+        mqtt: { username: "bridge", password: "s3cret-pw" },
+      }),
+    });
     rec = await MqttRecorder.connect(broker.url, ["qx10/#"]);
     await rec.waitForJson("qx10/availability", (v) => v["state"] === "online", 20_000);
     // The state is complete once the candidates arrived (getAvailable* after the first snapshot).
@@ -134,6 +139,8 @@ describe.skipIf(!brokerKind)("bridge end to end: shoot, state, info", () => {
       expect(info["available_apis"]).toEqual(expect.arrayContaining(["actTakePicture"]));
       const config = info["config"] as Record<string, Record<string, unknown>>;
       expect(config["mqtt"]?.["base_topic"]).toBe("qx10");
+      expect(config["mqtt"]?.["password"]).toBe("***");
+      expect(JSON.stringify(info)).not.toContain("s3cret-pw");
       expect(await late.waitForJson("qx10/bridge/state")).toEqual({ state: "online" });
     } finally {
       await late.close();

@@ -118,7 +118,9 @@ export class Bridge {
       logger: options.logger.child({ component: "liveview" }),
       ...(options.liveviewLingerMs === undefined ? {} : { lingerMs: options.liveviewLingerMs }),
       openStream: (signal) =>
-        openCameraLiveview(options.session.camera(), signal, { maxPayloadBytes: lv.max_bytes }),
+        openCameraLiveview(() => options.session.camera(), signal, {
+          maxPayloadBytes: lv.max_bytes,
+        }),
       stopCamera: async (signal) => {
         const api = options.session.camera();
         if (api !== null) await api.stopLiveview({ signal });

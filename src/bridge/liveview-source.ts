@@ -5,7 +5,7 @@
  * stream; the HTTP edge and decoding are src/liveview/stream.ts `liveviewEvents`.
  */
 import { type CameraApi } from "../camera/api.js";
-import { BridgeError } from "../errors.js";
+import { sleep } from "../util/abort.js";
 import { type LiveviewEvent } from "../liveview/codec.js";
 import { liveviewEvents } from "../liveview/stream.js";
 
@@ -13,19 +13,29 @@ import { liveviewEvents } from "../liveview/stream.js";
 export interface OpenLiveviewOptions {
   /** Largest accepted packet payload, bytes (config `liveview.max_bytes`). */
   maxPayloadBytes: number;
+  /** How often to look whether an offline camera is back, ms (default 250). */
+  offlinePollMs?: number;
 }
 
 /**
  * Starts the camera's liveview and yields decoder events until the stream ends or `signal` fires.
- * @throws BridgeError CAMERA_UNREACHABLE when `api` is null (camera offline); the camera client's
- *   errors from startLiveview; `liveviewEvents`' LIVEVIEW_STREAM / ABORTED
+ * While the camera is offline it waits for it (looking every `offlinePollMs`) instead of failing,
+ * so the publisher's reconnect backoff does not grow during an outage and frames resume as soon
+ * as the camera session is back.
+ * @param camera - the current camera API, null while offline
+ * @throws BridgeError ABORTED when `signal` fires; the camera client's errors from startLiveview;
+ *   `liveviewEvents`' LIVEVIEW_STREAM
  */
 export async function* openCameraLiveview(
-  api: CameraApi | null,
+  camera: () => CameraApi | null,
   signal: AbortSignal,
   options: OpenLiveviewOptions,
 ): AsyncGenerator<LiveviewEvent> {
-  if (api === null) throw new BridgeError("CAMERA_UNREACHABLE", "camera is offline");
+  let api = camera();
+  while (api === null) {
+    await sleep(options.offlinePollMs ?? 250, signal);
+    api = camera();
+  }
   const url = await api.startLiveview({ signal });
   yield* liveviewEvents(url, { signal, maxPayloadBytes: options.maxPayloadBytes });
 }

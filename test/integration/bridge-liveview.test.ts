@@ -78,6 +78,15 @@ describe.skipIf(!brokerKind)("bridge end to end: liveview", () => {
     const frames = rec.json("qx10/liveview/frames");
     expect(frames.length).toBeGreaterThan(0);
 
+    // The camera drops out and returns: frames resume without a new command.
+    const from4 = rec.messages.length;
+    await sim.powerOff();
+    await rec.waitForJson("qx10/availability", (v) => v["state"] === "offline", 10_000, from4);
+    await sim.powerOn();
+    await rec.waitForJson("qx10/availability", (v) => v["state"] === "online", 20_000, from4);
+    const back = rec.messages.length;
+    await rec.waitFor("qx10/liveview", () => true, 10_000, back);
+
     const from3 = rec.messages.length;
     await rec.publish("qx10/cmd/liveview", "OFF");
     await rec.waitForJson("qx10/cmd/liveview/result", () => true, 5000, from3);

@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { runDemo } from "../../src/cli/demo.js";
 import { type CliContext } from "../../src/cli/context.js";
-import { freePort } from "../helpers/broker.js";
+import { brokerKind, freePort, startBroker } from "../helpers/broker.js";
 import { MqttRecorder } from "../helpers/daemon.js";
 import { waitFor } from "../helpers/sim.js";
 
@@ -51,5 +51,30 @@ describe("qx10-mqtt demo", () => {
       expect(await running).toBe(0);
     }
     expect(err).toEqual([]);
+  });
+  it.skipIf(!brokerKind)("uses the broker at mqtt.url when it answers", async () => {
+    const broker = await startBroker();
+    const controller = new AbortController();
+    const out: string[] = [];
+    const ctx: CliContext = {
+      signal: controller.signal,
+      out: (l) => out.push(l),
+      err: () => undefined,
+      env: { QX10_MQTT__URL: broker.url, QX10_LOG__LEVEL: "silent" },
+    };
+    const running = runDemo([], ctx);
+    let rec: MqttRecorder | undefined;
+    try {
+      await waitFor(() => out.some((l) => l.includes("mosquitto_pub")), 10_000);
+      expect(out.some((l) => l.includes(`using the MQTT broker at ${broker.url}`))).toBe(true);
+      expect(out.find((l) => l.includes("mosquitto_sub"))).toContain(`-p ${broker.port} `);
+      rec = await MqttRecorder.connect(broker.url, ["qx10/#"]);
+      await rec.waitForJson("qx10/availability", (v) => v["state"] === "online", 15_000);
+    } finally {
+      await rec?.close();
+      controller.abort("SIGTERM");
+      expect(await running).toBe(0);
+      await broker.stop();
+    }
   });
 });

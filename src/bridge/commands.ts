@@ -24,6 +24,7 @@ import { type CameraState, formatStillSize, parseStillSize } from "../camera/eve
 import { type CameraService } from "../camera/types.js";
 import { type ErrorCode, isBridgeError } from "../errors.js";
 import { type CommandName, isCommandName } from "../mqtt/topics.js";
+import { pointerToPath } from "../util/json-pointer.js";
 
 /** Largest accepted command payload, bytes (64 KiB; the largest legitimate one, rpc, is < 1 KiB). */
 export const MAX_PAYLOAD_BYTES = 64 * 1024;
@@ -146,19 +147,9 @@ export type CommandValidator = (value: unknown) => string[];
 /** One validator per command name (see `commands-schema.ts` for loading them). */
 export type CommandValidators = Readonly<Record<CommandName, CommandValidator>>;
 
-/** JSON pointer `/a/0/b` → `a[0].b`; the root is named `payload`. */
+/** JSON pointer → dotted path; the root is named `payload`. */
 function fieldPath(pointer: string, extra?: string): string {
-  const parts = pointer
-    .split("/")
-    .slice(1)
-    .map((p) => p.replace(/~1/g, "/").replace(/~0/g, "~"));
-  if (extra !== undefined) parts.push(extra);
-  let out = "";
-  for (const p of parts) {
-    if (/^\d+$/.test(p)) out += `[${p}]`;
-    else out += out === "" ? p : `.${p}`;
-  }
-  return out === "" ? "payload" : out;
+  return pointerToPath(pointer, extra, "payload");
 }
 
 function describeSchemaError(e: ErrorObject): string {

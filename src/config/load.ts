@@ -16,6 +16,7 @@ import {
   type EnvOverride,
   type SchemaNode,
 } from "./env.js";
+import { pointerToPath } from "../util/json-pointer.js";
 
 /** Recursively read-only view of a JSON-like type. */
 export type DeepReadonly<T> = T extends (infer U)[]
@@ -75,19 +76,9 @@ export function configSchema(): unknown {
   return structuredClone(compiledSchema().schema);
 }
 
-/** `/mqtt/tls/ca` → `mqtt.tls.ca`, `/rpc/allow/2` → `rpc.allow[2]`, `` → `(root)`. */
+/** JSON pointer → dotted path; the root is named `(root)`. */
 function keyPath(pointer: string, extra?: string): string {
-  const parts = pointer
-    .split("/")
-    .slice(1)
-    .map((p) => p.replace(/~1/g, "/").replace(/~0/g, "~"));
-  if (extra !== undefined) parts.push(extra);
-  let out = "";
-  for (const p of parts) {
-    if (/^\d+$/.test(p)) out += `[${p}]`;
-    else out += out === "" ? p : `.${p}`;
-  }
-  return out === "" ? "(root)" : out;
+  return pointerToPath(pointer, extra, "(root)");
 }
 
 function describeError(e: ErrorObject): string {

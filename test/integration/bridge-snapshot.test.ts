@@ -2,7 +2,8 @@
  * SnapshotManager with a recording MQTT double and an in-memory downloader (the real broker path
  * is covered by bridge-shoot.test.ts): each URL published once whichever way it arrives, the
  * caps (snapshot.max_bytes, the broker's maximum packet size) refuse with an `error` event, the save
- * directory never overwrites, attributes key order.
+ * directory never overwrites, attributes key order. Then once through the daemon against a broker
+ * with a small max_packet_size.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -16,6 +17,10 @@ import {
   type PostviewDownloader,
 } from "../../src/bridge/snapshot.js";
 import { renderPostview } from "../../src/sim/pattern.js";
+import { type Simulator } from "../../src/sim/simulator.js";
+import { brokerKind, startBroker, type Broker } from "../helpers/broker.js";
+import { MqttRecorder, startDaemon, testConfig, type Daemon } from "../helpers/daemon.js";
+import { startTestSim } from "../helpers/sim.js";
 
 const JPEG = renderPostview(1, { width: 64, height: 48 });
 const URL_A = "http://127.0.0.1:60152/pict140318_1624510000.JPG?%211234%21http%2dget";
@@ -177,5 +182,47 @@ describe("SnapshotManager", () => {
     );
     expect(postviewFileName("http://h/../")).toBe("postview.jpg");
     expect(postviewFileName("not a url")).toBe("postview.jpg");
+  });
+});
+
+describe.skipIf(!brokerKind)("snapshot through the daemon: broker maximum packet size", () => {
+  let broker: Broker;
+  let sim: Simulator;
+  let daemon: Daemon | undefined;
+  let rec: MqttRecorder | undefined;
+
+  afterEach(async () => {
+    await rec?.close();
+    await daemon?.stop();
+    await sim.close();
+    await broker.stop();
+  });
+
+  it("refuses a postview larger than the broker's max_packet_size with an error event", async () => {
+    [broker, sim] = await Promise.all([
+      startBroker({ maxPacketSize: 16_384 }),
+      startTestSim({ postviewSize: { width: 1632, height: 1224 } }),
+    ]);
+    const save = mkdtempSync(join(tmpdir(), "qx10-snap-"));
+    try {
+      daemon = await startDaemon({
+        config: testConfig(broker.url, sim.urls.ddXml, { snapshot: { save_dir: save } }),
+      });
+      rec = await MqttRecorder.connect(broker.url, ["qx10/#"]);
+      await rec.waitForJson("qx10/availability", (v) => v["state"] === "online", 20_000);
+      const from = rec.messages.length;
+      await rec.publish("qx10/cmd/shoot", "");
+      const result = await rec.waitForJson("qx10/cmd/shoot/result", () => true, 15_000, from);
+      // The shot itself worked; only the snapshot was refused.
+      expect(result).toMatchObject({ status: "ok", data: { snapshot: null } });
+      const error = await rec.waitForJson("qx10/event", (v) => v["type"] === "error", 10_000, from);
+      expect(error).toMatchObject({ source: "snapshot", code: "MQTT_UNAVAILABLE" });
+      expect(String(error["error"])).toContain("16384");
+      await rec.waitForJson("qx10/event", (v) => v["type"] === "picture_taken", 5000, from);
+      expect(rec.messages.slice(from).some((m) => m.topic === "qx10/snapshot")).toBe(false);
+      expect(readdirSync(save)).toEqual([]);
+    } finally {
+      rmSync(save, { recursive: true, force: true });
+    }
   });
 });

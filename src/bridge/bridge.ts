@@ -285,11 +285,17 @@ export class Bridge {
   }
 
   #onMessage(m: IncomingMessage): void {
-    const name = topics.parseCommandTopic(this.#base, m.topic);
-    if (name === null) {
-      this.#topicHandlers.get(m.topic)?.(m);
+    const handler = this.#topicHandlers.get(m.topic);
+    if (handler !== undefined) {
+      handler(m);
       return;
     }
+    // Any `<base>/cmd/<name>` (what `<base>/cmd/+` delivers): unknown names get an error result
+    // from the parser too, so every command message is answered.
+    const prefix = `${this.#base}/cmd/`;
+    if (!m.topic.startsWith(prefix)) return;
+    const name = m.topic.slice(prefix.length);
+    if (name === "" || name.includes("/")) return;
     if (m.retain) {
       // Never replay a retained command (a shot on every restart): mqtt-api.md, mqtt-ha.md §1.4.
       this.#log.warn({ topic: m.topic }, "ignoring a retained command message");

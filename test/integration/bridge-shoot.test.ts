@@ -156,6 +156,14 @@ describe.skipIf(!brokerKind)("bridge end to end: shoot, state, info", () => {
     expect(result.transaction).toBe("t-1");
   });
 
+  it("answers an unknown command name with an error result", async () => {
+    const from = rec.messages.length;
+    await rec.publish("qx10/cmd/explode", "");
+    const result = await rec.waitForJson<Result>("qx10/cmd/explode/result", () => true, 5000, from);
+    expect(result).toMatchObject({ status: "error", code: "COMMAND_INVALID" });
+    expect(result.error).toContain("explode");
+  });
+
   it("copies the result to the MQTT 5 response topic with the correlation data", async () => {
     await rec.client.subscribeAsync("client/replies", { qos: 1 });
     const from = rec.messages.length;

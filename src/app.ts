@@ -119,7 +119,7 @@ export function createApp(options: AppOptions): App {
     bridge,
     async start(signal) {
       if (signal.aborted) throw new BridgeError("ABORTED", "aborted before start");
-      logger.info({ base: config.mqtt.base_topic, version: bridgeVersion() }, "starting");
+      logger.info({ version: bridgeVersion() }, "starting");
       // The session and the bridge live until stop(), not until `signal`: stop() must still find
       // the camera to end its liveview stream (battery), and it runs in its own order.
       session.start(life.signal);

@@ -64,6 +64,8 @@ export async function main(argv: string[]): Promise<void> {
 
 /** Subcommands, loaded on demand so `qx10-mqtt decode` does not pay for MQTT and HTTP modules. */
 const COMMANDS: Record<string, () => Promise<CliCommand>> = {
+  run: async () => (await import("./cli/run.js")).runBridge,
+  demo: async () => (await import("./cli/demo.js")).runDemo,
   discover: async () => (await import("./cli/discover.js")).runDiscover,
   call: async () => (await import("./cli/call.js")).runCall,
   shoot: async () => (await import("./cli/shoot.js")).runShoot,

@@ -14,7 +14,6 @@ import {
   mkdirSync,
   mkdtempSync,
   readdirSync,
-  readFileSync,
   rmSync,
   statSync,
   writeFileSync,
@@ -88,30 +87,6 @@ export async function ensureBuilt(): Promise<void> {
   }
 }
 
-/** True when src/main.ts dispatches `run` (the project lead wires it); else a fallback entry runs. */
-function mainHasRun(): boolean {
-  return readFileSync(join(projectRoot, "src", "main.ts"), "utf8").includes("./cli/run.js");
-}
-
-/**
- * Used while src/main.ts does not dispatch `run` yet: main.ts's signal handling around the
- * compiled `runBridge` (argv after `--`).
- */
-const FALLBACK_ENTRY = `
-import { runBridge } from ${JSON.stringify(new URL("../../dist/cli/run.js", import.meta.url).href)};
-const controller = new AbortController();
-let signals = 0;
-const onSignal = (name) => { signals += 1; if (signals > 1) process.exit(1); controller.abort(name); };
-process.on("SIGINT", onSignal);
-process.on("SIGTERM", onSignal);
-process.exitCode = await runBridge(process.argv.slice(1), {
-  signal: controller.signal,
-  out: (line) => process.stdout.write(line + "\\n"),
-  err: (line) => process.stderr.write(line + "\\n"),
-  env: process.env,
-});
-`;
-
 /** How a daemon ended. */
 export interface DaemonExit {
   code: number | null;
@@ -152,9 +127,7 @@ export async function startDaemon(options: StartDaemonOptions): Promise<Daemon> 
   const dir = mkdtempSync(join(tmpdir(), "qx10-daemon-"));
   const configFile = join(dir, "config.json");
   writeFileSync(configFile, JSON.stringify(options.config, null, 2));
-  const entry = mainHasRun()
-    ? [join(projectRoot, "bin", "qx10-mqtt.js"), "run"]
-    : ["--input-type=module", "-e", FALLBACK_ENTRY, "--"];
+  const entry = [join(projectRoot, "bin", "qx10-mqtt.js"), "run"];
   const child = spawn(
     process.execPath,
     [...entry, "--config", configFile, ...(options.args ?? [])],

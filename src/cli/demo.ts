@@ -10,8 +10,8 @@ import { Aedes } from "aedes";
 import { parseConfig, type Config } from "../config/load.js";
 import { redactUrl } from "../config/redact.js";
 import { startSimulator, type Simulator } from "../sim/simulator.js";
-import { parseCliArgs, type CliCommand } from "./context.js";
-import { loadConfigOrReport, runApp } from "./run.js";
+import { type CliCommand } from "./context.js";
+import { configFromArgs, runApp } from "./run.js";
 
 const HELP = `Usage: qx10-mqtt demo [--config FILE]
 
@@ -92,25 +92,8 @@ function shellQuote(s: string): string {
  * @throws BridgeError USAGE for bad arguments (exit 2 in main.ts)
  */
 export const runDemo: CliCommand = async (argv, ctx) => {
-  const { values } = parseCliArgs(
-    argv,
-    { config: { type: "string", short: "c" }, help: { type: "boolean", short: "h" } },
-    false,
-  );
-  if (values["help"] === true) {
-    ctx.out(HELP);
-    return 0;
-  }
-  const fromArg = values["config"];
-  const fromEnv = ctx.env["QX10_CONFIG"];
-  const file =
-    typeof fromArg === "string"
-      ? fromArg
-      : fromEnv !== undefined && fromEnv !== ""
-        ? fromEnv
-        : undefined;
-  const loaded = loadConfigOrReport(file, ctx);
-  if (loaded === null) return 2;
+  const loaded = configFromArgs(argv, ctx, HELP);
+  if (typeof loaded === "number") return loaded;
 
   let sim: Simulator | undefined;
   let embedded: { port: number; close: () => Promise<void> } | undefined;

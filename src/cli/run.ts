@@ -40,6 +40,33 @@ export function loadConfigOrReport(file: string | undefined, ctx: CliContext): C
   }
 }
 
+/**
+ * The `[--config FILE] [--help]` arguments shared by `run` and `demo`: prints `help` for
+ * `--help`; loads the file (or `QX10_CONFIG`) with the environment overrides.
+ * @returns the configuration, or the exit code to return (0 after help, 2 for an invalid config)
+ * @throws BridgeError USAGE for bad arguments
+ */
+export function configFromArgs(argv: string[], ctx: CliContext, help: string): Config | number {
+  const { values } = parseCliArgs(
+    argv,
+    { config: { type: "string", short: "c" }, help: { type: "boolean", short: "h" } },
+    false,
+  );
+  if (values["help"] === true) {
+    ctx.out(help);
+    return 0;
+  }
+  const fromArg = values["config"];
+  const fromEnv = ctx.env["QX10_CONFIG"];
+  const file =
+    typeof fromArg === "string"
+      ? fromArg
+      : fromEnv !== undefined && fromEnv !== ""
+        ? fromEnv
+        : undefined;
+  return loadConfigOrReport(file, ctx) ?? 2;
+}
+
 /** Resolves when `signal` fires. */
 function untilAborted(signal: AbortSignal): Promise<void> {
   if (signal.aborted) return Promise.resolve();
@@ -84,24 +111,7 @@ export async function runApp(
  * @throws BridgeError USAGE for bad arguments (exit 2 in main.ts)
  */
 export const runBridge: CliCommand = async (argv, ctx) => {
-  const { values } = parseCliArgs(
-    argv,
-    { config: { type: "string", short: "c" }, help: { type: "boolean", short: "h" } },
-    false,
-  );
-  if (values["help"] === true) {
-    ctx.out(HELP);
-    return 0;
-  }
-  const fromArg = values["config"];
-  const fromEnv = ctx.env["QX10_CONFIG"];
-  const file =
-    typeof fromArg === "string"
-      ? fromArg
-      : fromEnv !== undefined && fromEnv !== ""
-        ? fromEnv
-        : undefined;
-  const config = loadConfigOrReport(file, ctx);
-  if (config === null) return 2;
+  const config = configFromArgs(argv, ctx, HELP);
+  if (typeof config === "number") return config;
   return runApp(config, ctx);
 };

@@ -19,7 +19,7 @@ const ioModules = [
 ];
 
 export default tseslint.config(
-  { ignores: ["dist/", "coverage/", "node_modules/", "bin/"] },
+  { ignores: ["dist/", "dist-bench/", "coverage/", "node_modules/", "bin/", ".tmp/"] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   ...tseslint.configs.stylisticTypeChecked,

@@ -9,7 +9,7 @@
  * a capture runs through two of them (capture, then save), so the shot figure includes ≈ 2 ms of
  * timer latency that a real camera replaces with its own capture time.
  *
- * Usage: node dist/bench/bench/command-rtt.js [--shots 300] [--settings 300] [--warmup 20]
+ * Usage: node dist-bench/bench/command-rtt.js [--shots 300] [--settings 300] [--warmup 20]
  */
 import { parseArgs } from "node:util";
 import { CameraApi } from "../src/camera/api.js";

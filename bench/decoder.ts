@@ -11,7 +11,7 @@
  *   header lengths and their JPEG end found (same per-frame work, naive buffering).
  * Also verifies zero-copy: a frame whose packet lies inside one chunk must be a view of it.
  *
- * Usage: node dist/bench/bench/decoder.js [--mb 100] [--runs 9] [--warmup 2] [--seed 7]
+ * Usage: node dist-bench/bench/decoder.js [--mb 100] [--runs 9] [--warmup 2] [--seed 7]
  *   [--sim-frames 300] [--stream qx100,sim640,sim1024] [--mode packets,random,small]
  *   [--method decoder,copy-ring,Buffer.from,naive] [--skip-zero-copy]
  * (npm run bench:decoder builds and runs it). MB = 10^6 bytes.

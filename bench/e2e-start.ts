@@ -9,7 +9,7 @@
  * --config <file>` is spawned and the time from just before spawn() to each first message is
  * taken. The daemon runs from dist/ (`npm run build` first; `npm run bench:start` does it).
  *
- * Usage: node dist/bench/bench/e2e-start.js [--runs 9] [--warmup 1] [--discovery]
+ * Usage: node dist-bench/bench/e2e-start.js [--runs 9] [--warmup 1] [--discovery]
  * `--discovery` also waits for the first Home Assistant discovery config (src/ha/ is not
  * implemented yet, so it is off by default and "all" then excludes discovery).
  */

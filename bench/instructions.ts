@@ -5,7 +5,7 @@
  * decoder.js twice under callgrind, with 1 and with 3 measured passes (same warm-up), and takes
  * the difference: the instructions of 2 passes, free of start-up, JIT warm-up and stream building.
  *
- * Usage: node dist/bench/bench/instructions.js [--mb 20] [--stream qx100,sim640]
+ * Usage: node dist-bench/bench/instructions.js [--mb 20] [--stream qx100,sim640]
  *   [--mode random] [--method decoder,copy-ring,Buffer.from,naive] [--sim-frames 30]
  * Needs valgrind on PATH. Each valgrind run takes 10–60 s.
  */

@@ -1,7 +1,7 @@
 /**
  * Shared benchmark helpers: statistics (median, percentiles, spread), a runner that repeats a
  * measurement, machine information, seeded randomness, and output as Markdown table rows and
- * JSON lines. Bench files compile with tsconfig.bench.json to dist/bench/ and run from there
+ * JSON lines. Bench files compile with tsconfig.bench.json to dist-bench/ and run from there
  * (`npm run bench:<name>`); nothing here runs under `npm test`.
  */
 import { execFileSync } from "node:child_process";
@@ -225,7 +225,7 @@ export function randomChunks(data: Buffer, seed: number, min: number, max: numbe
 
 /**
  * The project root: the nearest folder above this file holding the qx10-mqtt package.json
- * (this file runs from bench/ when type-checked and from dist/bench/bench/ when compiled).
+ * (this file runs from bench/ when type-checked and from dist-bench/bench/ when compiled).
  */
 export function projectRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));

@@ -2,7 +2,7 @@
  * Prints the top functions by self time of a V8 CPU profile (`node --cpu-prof` writes
  * `*.cpuprofile`), so BENCHMARKS.md can quote where the time goes without a GUI.
  *
- * Usage: node dist/bench/bench/profile-summary.js <file.cpuprofile> [--top 20]
+ * Usage: node dist-bench/bench/profile-summary.js <file.cpuprofile> [--top 20]
  */
 import { readFileSync } from "node:fs";
 import { relative } from "node:path";

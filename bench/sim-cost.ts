@@ -5,7 +5,7 @@
  * that discards the bytes) so its cost is not counted. Every end-to-end figure later includes
  * this cost when the simulator shares the machine.
  *
- * Usage: node dist/bench/bench/sim-cost.js [--fps 30] [--width 640] [--height 480]
+ * Usage: node dist-bench/bench/sim-cost.js [--fps 30] [--width 640] [--height 480]
  *   [--seconds 10] [--runs 7] [--warmup-seconds 3]
  */
 import { spawn } from "node:child_process";

@@ -532,3 +532,52 @@ export function topicsOf(config: Json): [string, string][] {
   }
   return out;
 }
+
+/**
+ * Renders the value templates the bridge uses the way HA's Jinja would (a deliberately small
+ * subset: a field, a field of a field guarded by `if … else None`, and `'A' if <test> else 'B'`
+ * with truthiness or `in [...]`). Python's str(): `None`, `True`/`False`. Throws on any other
+ * template, so a template the tests cannot check fails loudly.
+ * @param template - e.g. `{{ value_json.zoom_position }}`
+ * @param payload - the MQTT payload text (JSON)
+ */
+export function renderTemplate(template: string, payload: string): string {
+  const json = JSON.parse(payload) as unknown;
+  const get = (path: string): unknown => {
+    let v: unknown = json;
+    for (const k of path.split(".")) v = isRecord(v) ? v[k] : undefined;
+    return v;
+  };
+  const py = (v: unknown): string => {
+    if (v === null || v === undefined) return "None";
+    if (typeof v === "boolean") return v ? "True" : "False";
+    if (typeof v === "string") return v;
+    return JSON.stringify(v);
+  };
+  const truthy = (v: unknown): boolean =>
+    !(
+      v === null ||
+      v === undefined ||
+      v === false ||
+      v === 0 ||
+      v === "" ||
+      (Array.isArray(v) && v.length === 0)
+    );
+  let m = /^\{\{ value_json\.([a-z_.]+) \}\}$/.exec(template);
+  if (m?.[1] !== undefined) return py(get(m[1]));
+  m = /^\{\{ value_json\.([a-z_.]+) if value_json\.([a-z_.]+) else None \}\}$/.exec(template);
+  if (m?.[1] !== undefined && m[2] !== undefined) return truthy(get(m[2])) ? py(get(m[1])) : "None";
+  m = /^\{\{ '([^']*)' if value_json\.([a-z_.]+) in \[([^\]]*)\] else '([^']*)' \}\}$/.exec(
+    template,
+  );
+  if (m?.[1] !== undefined && m[2] !== undefined && m[3] !== undefined && m[4] !== undefined) {
+    const list = m[3].split(",").map((s) => s.trim().replace(/^'|'$/g, ""));
+    const v = get(m[2]);
+    return typeof v === "string" && list.includes(v) ? m[1] : m[4];
+  }
+  m = /^\{\{ '([^']*)' if value_json\.([a-z_.]+) else '([^']*)' \}\}$/.exec(template);
+  if (m?.[1] !== undefined && m[2] !== undefined && m[3] !== undefined) {
+    return truthy(get(m[2])) ? m[1] : m[3];
+  }
+  throw new Error(`template not understood by the test renderer: ${template}`);
+}

@@ -15,7 +15,7 @@ import {
   type CameraState,
 } from "../../src/camera/events.js";
 import { parseCommandPayload } from "../../src/bridge/commands-schema.js";
-import { STATE_DOCUMENT_KEYS } from "../../src/bridge/state.js";
+import { buildStateDocument, STATE_DOCUMENT_KEYS } from "../../src/bridge/state.js";
 import {
   buildDiscovery,
   CAMERA_STATUS_VALUES,
@@ -34,6 +34,7 @@ import {
   entityProblems,
   expandConfig,
   isPlatform,
+  renderTemplate,
   topicsOf,
 } from "../helpers/ha-rules.js";
 
@@ -282,6 +283,38 @@ describe.skipIf(!haveFixtures)("HA discovery payloads follow HA's rules", () => 
                 expect(k, id).toBe("state");
               }
             }
+          }
+        });
+
+        it("every template renders against the real state document", () => {
+          const doc = JSON.stringify(
+            buildStateDocument(input.state, { liveview: true, liveviewFps: 2 }, new Date(0)),
+          );
+          const avail = '{"state":"online"}';
+          const rendered = new Map<string, string>();
+          for (const [id, , c] of ents) {
+            const template = c["value_template"];
+            if (typeof template !== "string") continue;
+            const payload = c["state_topic"] === topics.state(base) ? doc : avail;
+            rendered.set(id, renderTemplate(template, payload));
+          }
+          expect(rendered.get("liveview")).toBe("ON");
+          expect(rendered.get("liveview_fps")).toBe("2");
+          expect(rendered.get("connected")).toBe("online");
+          if (rendered.has("shoot_mode"))
+            expect(rendered.get("shoot_mode")).toBe(input.state.shoot_mode ?? "None");
+          if (rendered.has("zoom"))
+            expect(rendered.get("zoom")).toBe(String(input.state.zoom_position ?? "None"));
+          if (rendered.has("movie")) {
+            expect(rendered.get("movie")).toBe(
+              input.state.camera_status === "MovieRecording" ? "ON" : "OFF",
+            );
+          }
+          const shots = input.state.storage?.recordable_images;
+          if (rendered.has("remaining_shots")) {
+            expect(rendered.get("remaining_shots")).toBe(
+              shots === undefined || shots === null ? "None" : String(shots),
+            );
           }
         });
 

@@ -279,9 +279,7 @@ describe("report", () => {
       "SKIP bridge        nobody",
       "1 failed, 0 warnings, 1 ok, 1 skipped",
     ]);
-    expect(formatReport(results.slice(0, 1)).at(-1)).toBe(
-      "all checks passed (1 ok, 0 skipped)",
-    );
+    expect(formatReport(results.slice(0, 1)).at(-1)).toBe("all checks passed (1 ok, 0 skipped)");
   });
   it("exits 1 on any warn or fail, 0 on ok and skip", () => {
     expect(exitCodeOf(results)).toBe(1);

@@ -520,3 +520,31 @@ describe.skipIf(mosquittoBin === undefined || passwdBin === undefined)(
     });
   },
 );
+
+describe("docs/configuration.md", () => {
+  it("is generated from the current schema (npm run gen:config-doc)", () => {
+    const r = spawnSync(process.execPath, [file("scripts/gen-config-doc.js"), "--check"], {
+      encoding: "utf8",
+      timeout: 30_000,
+    });
+    expect(r.status, r.stderr).toBe(0);
+  });
+
+  it("lists every key with its environment variable and default", () => {
+    const doc = read("docs/configuration.md");
+    const walk = (node: SchemaNode & { default?: unknown }, path: string[]): void => {
+      for (const [key, child] of Object.entries(node.properties ?? {})) {
+        const p = [...path, key];
+        if (child.properties !== undefined) {
+          walk(child, p);
+          continue;
+        }
+        const row = doc.split("\n").find((l) => l.startsWith(`| \`${p.join(".")}\``)) ?? "";
+        expect(row, p.join(".")).toContain(`\`QX10_${p.map((s) => s.toUpperCase()).join("__")}\``);
+      }
+    };
+    walk(configSchema() as SchemaNode, []);
+    expect(doc).toContain("| `mqtt.url`");
+    expect(doc).toContain('`"mqtt://127.0.0.1:1883"`');
+  });
+});

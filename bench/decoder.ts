@@ -397,8 +397,8 @@ async function main(): Promise<void> {
       const ratio = (x: Row | undefined): string =>
         x === undefined ? "–" : `${round(x.mbps.median / dec.mbps.median, 2)}×`;
       const ceiling = ring === undefined ? undefined : ring.mbps.median / dec.mbps.median;
-      const ok =
-        dec.mbps.median >= 1000 && (ceiling === undefined || ceiling <= 2) ? "met" : "MISSED";
+      const gb = dec.mbps.median >= 1000 ? "met" : "MISSED";
+      const within = ceiling === undefined ? "–" : ceiling <= 2 ? "met" : "MISSED";
       verdicts.push([
         name,
         mode,
@@ -406,7 +406,8 @@ async function main(): Promise<void> {
         ratio(ring),
         ratio(from),
         naive === undefined ? "–" : `${round(dec.mbps.median / naive.mbps.median, 2)}×`,
-        mode === "random" ? ok : "(target is for random chunks)",
+        gb,
+        within,
       ]);
     }
   }
@@ -419,7 +420,8 @@ async function main(): Promise<void> {
         "copy-ring / decoder",
         "Buffer.from / decoder",
         "decoder / naive",
-        "≥ 1 GB/s and ≤ 2× ceiling",
+        "≥ 1 GB/s",
+        "≤ 2× copy-ring",
       ],
       verdicts,
     ),

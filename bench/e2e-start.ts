@@ -152,7 +152,8 @@ async function main(): Promise<void> {
   const results = await repeat(
     async (i) => {
       const r = await oneRun(Number(values["timeout-ms"]), values.discovery);
-      console.log(`run ${i + 1}: ${MILESTONES.map((m) => `${m} ${r[m]} ms`).join(", ")}`);
+      const label = i < Number(values.warmup) ? "warm-up" : `run ${i + 1 - Number(values.warmup)}`;
+      console.log(`${label}: ${MILESTONES.map((m) => `${m} ${r[m]} ms`).join(", ")}`);
       return r;
     },
     { runs: Number(values.runs), warmup: Number(values.warmup) },

@@ -224,9 +224,12 @@ describe.skipIf(!brokerKind)("Home Assistant end to end (fake HA, real daemon)",
       ha.log.slice(from).find((m) => m.topic === imageTopic),
     );
     expect([pic.payload[0], pic.payload[1]]).toEqual([0xff, 0xd8]); // a JPEG
-    const attrs = ha.last.get(String(image.config["json_attributes_topic"]));
-    expect(attrs).toBeDefined();
-    expect(JSON.parse(attrs?.toString("utf8") ?? "{}")).toMatchObject({
+    // The attributes follow the picture (mqtt-api.md: `<base>/snapshot/attributes`).
+    const attrsTopic = String(image.config["json_attributes_topic"]);
+    const attrs = await ha.until("snapshot attributes", () =>
+      ha.log.slice(from).find((m) => m.topic === attrsTopic),
+    );
+    expect(JSON.parse(attrs.payload.toString("utf8"))).toMatchObject({
       bytes: pic.payload.length,
     });
   }, 30_000);

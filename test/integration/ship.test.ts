@@ -26,6 +26,9 @@ import { parse as parseYaml } from "yaml";
 import { collectEnvOverrides, type SchemaNode } from "../../src/config/env.js";
 import { configSchema, loadConfig, parseConfig } from "../../src/config/load.js";
 import { SNAPSHOT_PACKET_OVERHEAD } from "../../src/doctor/verdict.js";
+import { applyAvailable, initialCameraState } from "../../src/camera/events.js";
+import { buildComponents } from "../../src/ha/discovery.js";
+import { haveFixtures, readFixtureJson } from "../helpers/fixtures.js";
 import { freePort, waitForPort } from "../helpers/broker.js";
 import { ensureBuilt, projectRoot } from "../helpers/daemon.js";
 
@@ -547,4 +550,103 @@ describe("docs/configuration.md", () => {
     expect(doc).toContain("| `mqtt.url`");
     expect(doc).toContain('`"mqtt://127.0.0.1:1883"`');
   });
+});
+
+describe("examples", () => {
+  it.skipIf(!haveFixtures)(
+    "the Home Assistant card names entities the bridge's discovery creates for a QX10",
+    () => {
+      const ids = new Set<string>();
+      for (const name of ["DSC-QX10-still-intelligent-auto", "DSC-QX10-movie"]) {
+        const fixture = readFixtureJson(`capabilities/${name}.json`) as {
+          calls: Record<string, unknown[]>;
+        };
+        let state = initialCameraState();
+        for (const [method, result] of Object.entries(fixture.calls)) {
+          state = applyAvailable(state, method, result).state;
+        }
+        const components = buildComponents({
+          baseTopic: "qx10",
+          bridgeVersion: "0.0.0",
+          camera: { udn: "uuid:00000000-0005-0010-8000-1c994c993998", model: "DSC-QX10" },
+          state,
+        });
+        for (const c of components.values()) ids.add(String(c["def_ent_id"]));
+      }
+      const card = read("examples/home-assistant/dashboard-card.yaml");
+      const used = [...card.matchAll(/\b(?:entity|entity_id): ([a-z_]+\.[a-z0-9_]+)/g)].map(
+        (m) => m[1] ?? "",
+      );
+      expect(used.length).toBeGreaterThan(8);
+      expect([...new Set(used)].filter((e) => !ids.has(e))).toEqual([]);
+      expect(parseYaml(card)).toMatchObject({ type: "vertical-stack" });
+    },
+  );
+
+  it("the Node-RED flow is importable: unique ids, wires and config nodes resolve, contract topics", () => {
+    const flow = JSON.parse(read("examples/node-red/qx10-flow.json")) as ({
+      id: string;
+      type: string;
+      z?: string;
+      wires?: string[][];
+      topic?: string;
+      broker?: string;
+      group?: string;
+      page?: string;
+      ui?: string;
+      datatype?: string;
+    } & Record<string, unknown>)[];
+    const ids = new Set(flow.map((n) => n.id));
+    expect(ids.size).toBe(flow.length);
+    const tab = flow.find((n) => n.type === "tab");
+    for (const n of flow) {
+      for (const w of (n.wires ?? []).flat()) expect(ids.has(w), `${n.id} → ${w}`).toBe(true);
+      // (an mqtt-broker's own "broker" field is its host name)
+      const broker = n.type === "mqtt-broker" ? undefined : n.broker;
+      for (const ref of [broker, n.group, n.page, n.ui]) {
+        if (ref !== undefined && ref !== "") expect(ids.has(ref), `${n.id} → ${ref}`).toBe(true);
+      }
+      if (n.z !== undefined) expect(n.z).toBe(tab?.id);
+    }
+    const topics = (type: string): string[] =>
+      flow.filter((n) => n.type === type).map((n) => n.topic ?? "");
+    expect(topics("mqtt out").sort()).toEqual(["qx10/cmd/liveview", "qx10/cmd/shoot"]);
+    expect(topics("mqtt in").sort()).toEqual(["qx10/event", "qx10/liveview", "qx10/snapshot"]);
+    // JPEG topics arrive as Buffers, events as parsed JSON.
+    for (const n of flow.filter((x) => x.type === "mqtt in")) {
+      expect(n.datatype).toBe(n.topic === "qx10/event" ? "json" : "buffer");
+    }
+    for (const type of ["ui-button", "ui-template", "ui-notification", "ui-base", "ui-page"]) {
+      expect(
+        flow.some((n) => n.type === type),
+        type,
+      ).toBe(true);
+    }
+  });
+
+  it.skipIf(findBinary("systemd-analyze") === undefined)(
+    "the systemd unit passes systemd-analyze verify",
+    () => {
+      const dir = mkdtempSync(join(tmpdir(), "qx10-unit-"));
+      try {
+        // The unit names /usr/local/bin/qx10-mqtt (npm install -g); point it at this checkout.
+        const unit = read("examples/qx10-mqtt.service").replace(
+          "/usr/local/bin/qx10-mqtt",
+          file("bin/qx10-mqtt.js"),
+        );
+        const path = join(dir, "qx10-mqtt.service");
+        writeFileSync(path, unit);
+        const r = spawnSync(findBinary("systemd-analyze") ?? "", ["verify", path], {
+          encoding: "utf8",
+          timeout: 20_000,
+        });
+        const problems = `${r.stdout}${r.stderr}`
+          .split("\n")
+          .filter((l) => l.includes("qx10-mqtt.service"));
+        expect(problems).toEqual([]);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 });

@@ -16,6 +16,7 @@ import {
   mkdtempSync,
   readFileSync,
   rmSync,
+  symlinkSync,
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
@@ -30,7 +31,7 @@ import { applyAvailable, initialCameraState } from "../../src/camera/events.js";
 import { buildComponents } from "../../src/ha/discovery.js";
 import { haveFixtures, readFixtureJson } from "../helpers/fixtures.js";
 import { freePort, waitForPort } from "../helpers/broker.js";
-import { ensureBuilt, projectRoot } from "../helpers/daemon.js";
+import { projectRoot } from "../helpers/daemon.js";
 
 const file = (p: string): string => join(projectRoot, p);
 const read = (p: string): string => readFileSync(file(p), "utf8");
@@ -169,17 +170,51 @@ describe("Dockerfile", () => {
   });
 });
 
-describe("the runtime stage, reproduced in a clean folder", () => {
+/** The `COPY src... dest` lines of a stage without `--from`, as [sources, destination]. */
+function contextCopies(stage: number): [string[], string][] {
+  return dockerfile
+    .filter((i) => i.stage === stage && i.keyword === "COPY" && !i.args.startsWith("--from"))
+    .map((i) => {
+      const parts = i.args.split(/\s+/);
+      return [parts.slice(0, -1), parts.at(-1) ?? "."];
+    });
+}
+
+/** Copies build-context paths into `dir` the way COPY does (a directory's contents go to dest). */
+function copyFromContext(dir: string, copies: [string[], string][]): void {
+  for (const [sources, dest] of copies) {
+    for (const src of sources) {
+      const target = dest.endsWith("/") || dest === "." ? join(dir, dest, src) : join(dir, dest);
+      cpSync(file(src), target, { recursive: true });
+    }
+  }
+}
+
+describe("the image's build and runtime stages, reproduced in clean folders", () => {
   let dir: string;
+  let buildDir: string;
+  let buildLog = "";
   let installed = false;
   let installLog = "";
 
-  beforeAll(async () => {
-    await ensureBuilt();
+  beforeAll(() => {
+    // Stage 1: exactly what its COPY lines bring, dependencies linked instead of `npm ci`, then
+    // the same compiler run as `npm run build`.
+    buildDir = mkdtempSync(join(tmpdir(), "qx10-ship-build-"));
+    copyFromContext(buildDir, contextCopies(0));
+    symlinkSync(file("node_modules"), join(buildDir, "node_modules"), "dir");
+    const build = spawnSync(
+      process.execPath,
+      [join(buildDir, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"],
+      { cwd: buildDir, encoding: "utf8", timeout: 40_000 },
+    );
+    buildLog = `${build.stdout}${build.stderr}`;
+
+    // Stage 2: package files, `npm ci --omit=dev --ignore-scripts`, then dist/ from stage 1 and
+    // the other COPY lines. --prefer-offline uses the npm cache that the project's own `npm ci`
+    // filled, so the registry is needed only when the cache lacks a package.
     dir = mkdtempSync(join(tmpdir(), "qx10-ship-"));
     for (const f of ["package.json", "package-lock.json"]) cpSync(file(f), join(dir, f));
-    // npm ci as in the Dockerfile; --prefer-offline uses the npm cache that the project's own
-    // `npm ci` filled, so this needs the registry only when the cache lacks a package.
     const r = spawnSync(
       "npm",
       ["ci", "--omit=dev", "--ignore-scripts", "--no-audit", "--no-fund", "--prefer-offline"],
@@ -192,15 +227,22 @@ describe("the runtime stage, reproduced in a clean folder", () => {
     );
     installed = r.status === 0;
     installLog = `${r.stdout}${r.stderr}${r.error === undefined ? "" : String(r.error)}`;
-    cpSync(file("dist"), join(dir, "dist"), {
-      recursive: true,
-      filter: (s) => !s.includes(".test-build-lock"),
-    });
-    cpSync(file("bin"), join(dir, "bin"), { recursive: true });
-    cpSync(file("schemas"), join(dir, "schemas"), { recursive: true });
-  }, 60_000);
+    if (existsSync(join(buildDir, "dist"))) {
+      cpSync(join(buildDir, "dist"), join(dir, "dist"), { recursive: true });
+    }
+    copyFromContext(
+      dir,
+      contextCopies(runtimeStage).filter(([sources]) => !sources.includes("package.json")),
+    );
+  }, 90_000);
   afterAll(() => {
     rmSync(dir, { recursive: true, force: true });
+    rmSync(buildDir, { recursive: true, force: true });
+  });
+
+  it("compiles from what the build stage copies", () => {
+    expect(existsSync(join(buildDir, "dist", "main.js")), buildLog).toBe(true);
+    expect(existsSync(join(buildDir, "dist", "cli", "doctor.js")), buildLog).toBe(true);
   });
 
   it("installs production dependencies only", () => {

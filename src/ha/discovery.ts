@@ -64,6 +64,14 @@ export interface DiscoveryInput {
   state: CameraState;
   /** The camera's available API list; default `state.available_apis` (or none). */
   availableApis?: readonly string[] | null;
+  /**
+   * Components of the previous build (same bridge, this run): one whose deciding fact is unknown
+   * now (candidates `null`, API list unknown, storage `null`) is kept as it was instead of being
+   * removed. A camera reconnect or a mode where a list is momentarily invalid then does not delete
+   * the HA entity (and the user's customizations of it). Only a positive "not supported" (the API
+   * list is known and lacks the method) removes an entity within a run.
+   */
+  keep?: ReadonlyMap<ComponentId, ComponentConfig>;
 }
 
 /** One discovery message: retained; `payload` is JSON, or `""` to remove. */
@@ -257,7 +265,11 @@ export function buildComponents(input: DiscoveryInput): Map<ComponentId, Compone
     icon: string,
   ) => {
     const ops = optionsOf(list);
-    if (ops === null || !offers(apis, setter)) return;
+    if (ops === null) {
+      carry(id);
+      return;
+    }
+    if (!offers(apis, setter)) return;
     add(id, "select", name, {
       cmd_t: topics.command(base, id),
       stat_t: stateTopic,
@@ -267,6 +279,12 @@ export function buildComponents(input: DiscoveryInput): Map<ComponentId, Compone
     });
   };
 
+  /** Keeps the previous config of `id` (its deciding fact is unknown now). */
+  const carry = (id: ComponentId): void => {
+    const previous = input.keep?.get(id);
+    if (previous !== undefined) out.set(id, previous);
+  };
+  const apisKnown = apis.size > 0;
   const liveviewSupported = offers(apis, "startLiveview");
   const zoomSupported = apis.has("actZoom");
 
@@ -306,6 +324,10 @@ export function buildComponents(input: DiscoveryInput): Map<ComponentId, Compone
       pl_prs: "out",
       ic: "mdi:magnify-minus",
     });
+  } else if (!apisKnown) {
+    carry("zoom");
+    carry("zoom_in");
+    carry("zoom_out");
   }
   select("shoot_mode", "Shoot mode", "setShootMode", state.shoot_modes, "mdi:camera-switch");
   select("self_timer", "Self timer", "setSelfTimer", state.self_timers, "mdi:timer-outline");
@@ -351,6 +373,8 @@ export function buildComponents(input: DiscoveryInput): Map<ComponentId, Compone
       pl_off: "OFF",
       ic: "mdi:record-rec",
     });
+  } else if (!apisKnown || state.shoot_modes === null) {
+    carry("movie");
   }
   add("status", "sensor", "Camera status", {
     stat_t: stateTopic,
@@ -376,6 +400,8 @@ export function buildComponents(input: DiscoveryInput): Map<ComponentId, Compone
       stat_cla: "measurement",
       ic: "mdi:image-multiple-outline",
     });
+  } else {
+    carry("remaining_shots");
   }
   // Reports the camera itself, so it must not be made unavailable by the camera's availability:
   // only the bridge's (the Zigbee2MQTT "Connection state" pattern, mqtt-ha.md §2.9 notes).
@@ -388,7 +414,9 @@ export function buildComponents(input: DiscoveryInput): Map<ComponentId, Compone
     ent_cat: "diagnostic",
     avty: [{ t: topics.bridgeState(base), val_tpl: field("state") }],
   });
-  return out;
+  // Carried components were inserted out of turn: restore COMPONENT_IDS order (determinism).
+  const order = (id: ComponentId): number => COMPONENT_IDS.indexOf(id);
+  return new Map([...out].sort(([a], [b]) => order(a) - order(b)));
 }
 
 // ---- messages ---------------------------------------------------------------------------------

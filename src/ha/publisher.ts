@@ -18,7 +18,10 @@
 import { type Logger } from "../log.js";
 import { sleep as defaultSleep } from "../util/abort.js";
 import {
+  buildComponents,
   buildDiscovery,
+  type ComponentConfig,
+  type ComponentId,
   DEFAULT_PREFIX,
   diffDiscovery,
   discoveryIds,
@@ -89,6 +92,8 @@ export class HaDiscoveryPublisher {
   /** The latest generated set (what republishAll sends). */
   #current: DiscoveryMessage[] = [];
   #nodeId: string | undefined;
+  /** Components of the last build (carried over where the state does not know, see `keep`). */
+  #components: ReadonlyMap<ComponentId, ComponentConfig> = new Map();
   #batterySeen = false;
   #chain: Promise<void> = Promise.resolve();
   #scanned = false;
@@ -187,13 +192,16 @@ export class HaDiscoveryPublisher {
   update(input: HaUpdateInput): Promise<void> {
     if (input.state.battery !== null) this.#batterySeen = true;
     const camera = this.#batterySeen ? { ...input.camera, hasBattery: true } : input.camera;
-    const next = buildDiscovery({
+    const nodeId = discoveryIds(input.camera.udn, input.baseTopic).nodeId;
+    const full: DiscoveryInput = {
       ...input,
       camera,
       prefix: this.#prefix,
       mode: this.#o.config.discovery_mode,
-    });
-    const nodeId = discoveryIds(input.camera.udn, input.baseTopic).nodeId;
+      ...(nodeId === this.#nodeId ? { keep: this.#components } : {}),
+    };
+    const next = buildDiscovery(full);
+    this.#components = buildComponents(full);
     return this.#enqueue(async () => {
       if (this.#nodeId !== nodeId) {
         // Another camera (or base topic): its scan starts afresh.

@@ -179,7 +179,8 @@ describe.skipIf(!brokerKind)("HaDiscoveryPublisher on a real broker", () => {
     const conn = await connection(b.url);
     const pub = publisher(conn, "component");
     await pub.update(INPUT);
-    await pub.update({ ...INPUT, state: { ...STATE, shoot_modes: null } });
+    const apis = (STATE.available_apis ?? []).filter((a) => a !== "setShootMode");
+    await pub.update({ ...INPUT, state: { ...STATE, available_apis: apis } });
     const retained = await retainedNow(b.url);
     expect(retained.has(`homeassistant/select/${NODE}/shoot_mode/config`)).toBe(false);
     expect(retained.has(`homeassistant/button/${NODE}/shoot/config`)).toBe(true);

@@ -17,6 +17,7 @@ import {
 import { parseCommandPayload } from "../../src/bridge/commands-schema.js";
 import { buildStateDocument, STATE_DOCUMENT_KEYS } from "../../src/bridge/state.js";
 import {
+  buildComponents,
   buildDiscovery,
   CAMERA_STATUS_VALUES,
   COMPONENT_IDS,
@@ -585,6 +586,23 @@ describe.skipIf(!haveFixtures)("HA discovery: changes and removal", () => {
     const d = diffDiscovery(a, b);
     expect(d[0]).toEqual(b[0]);
     expect(d.slice(1)).toEqual(a.map((m) => ({ topic: m.topic, payload: "", retain: true })));
+  });
+
+  it("keep: components whose facts are unknown now are carried over, in order", () => {
+    const before = buildComponents(input(qx10, "device"));
+    const empty = initialCameraState();
+    const without = [...buildComponents(input(empty, "device")).keys()];
+    expect(without).not.toContain("shoot_mode");
+    const kept = buildComponents({ ...input(empty, "device"), keep: before });
+    expect([...kept.keys()]).toEqual([...before.keys()]);
+    expect(kept.get("shoot_mode")).toEqual(before.get("shoot_mode"));
+    // A known API list without actZoom removes the zoom entities even with `keep`.
+    const noZoom = buildComponents({
+      ...input({ ...qx10, available_apis: ["actTakePicture"] }, "device"),
+      keep: before,
+    });
+    expect(noZoom.has("zoom")).toBe(false);
+    expect(noZoom.has("shoot_mode")).toBe(false);
   });
 
   it("battery: offered once hasBattery is known, even when a poll has none", () => {

@@ -131,7 +131,9 @@ describe("HaDiscoveryPublisher", () => {
     const { pub, published } = setup({ mode: "component" });
     await pub.update(input());
     const n = published.length;
-    await pub.update(input({ ...STATE, self_timers: null }));
+    // The camera positively lacks the setter now (API list known): removed.
+    const apis = (STATE.available_apis ?? []).filter((a) => a !== "setSelfTimer");
+    await pub.update(input({ ...STATE, available_apis: apis }));
     expect(published.slice(n)).toEqual([
       {
         topic: `homeassistant/select/${NODE}/self_timer/config`,
@@ -139,6 +141,23 @@ describe("HaDiscoveryPublisher", () => {
         retain: true,
         qos: 1,
       },
+    ]);
+    await pub.stop();
+  });
+
+  it("unknown facts keep an entity as it was (camera reconnect, list invalid for a moment)", async () => {
+    const { pub, published } = setup({ mode: "component" });
+    await pub.update(input());
+    const n = published.length;
+    // A reconnect starts from an empty state: no candidates, no API list, no storage.
+    await pub.update(input({ ...initialCameraState() }));
+    expect(published.slice(n)).toEqual([]);
+    // Candidates back, changed: republished with the new options.
+    await pub.update(input({ ...STATE, shoot_modes: ["still"] }));
+    // …and without "movie" among the modes (and no startMovieRec) the movie switch goes.
+    expect(published.slice(n).map((m) => [m.topic, m.payload === ""])).toEqual([
+      [`homeassistant/select/${NODE}/shoot_mode/config`, false],
+      [`homeassistant/switch/${NODE}/movie/config`, true],
     ]);
     await pub.stop();
   });

@@ -224,22 +224,52 @@ function attempt(
   });
 }
 
-/** Subscribes to `<base>/bridge/state`, then unsubscribes; the UNSUBACK comes after the retained copy. */
-async function readBridgeState(client: MqttClient, base: string): Promise<BridgeStateSeen> {
+/**
+ * Subscribes to `<base>/bridge/state`, then unsubscribes; the UNSUBACK comes after the retained
+ * copy. Gives up after `options.timeoutMs` (a broker that never acknowledges) with "none".
+ * @throws BridgeError ABORTED when the signal fires
+ */
+async function readBridgeState(
+  client: MqttClient,
+  base: string,
+  options: CheckOptions,
+): Promise<BridgeStateSeen> {
+  const { signal, timeoutMs } = options;
   const topic = `${base}/bridge/state`;
   let payload: Buffer | null = null;
   const onMessage = (t: string, p: Buffer): void => {
     if (t === topic) payload = p;
   };
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  const gaveUp = new Promise<"timeout">((resolve, reject) => {
+    timer = setTimeout(() => {
+      resolve("timeout");
+    }, timeoutMs);
+    onAbort = () => {
+      reject(abortError(signal));
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
   client.on("message", onMessage);
   try {
-    await client.subscribeAsync(topic, { qos: 0 });
-    // The broker handles our packets in order: the retained message it queues for the
-    // subscription goes out before the UNSUBACK, so once that arrives we have seen it (if any).
-    await client.unsubscribeAsync(topic);
-  } catch {
+    const exchange = (async () => {
+      await client.subscribeAsync(topic, { qos: 0 });
+      // The broker handles our packets in order: the retained message it queues for the
+      // subscription goes out before the UNSUBACK, so once that arrives we have seen it (if any).
+      await client.unsubscribeAsync(topic);
+      return "done" as const;
+    })();
+    // A late rejection after a timeout has nobody to report to: the client is being closed.
+    exchange.catch(() => undefined);
+    if ((await Promise.race([exchange, gaveUp])) === "timeout") return "none";
+  } catch (e) {
+    if (signal.aborted) throw abortError(signal);
+    if (isBridgeError(e, "ABORTED")) throw e;
     return "none";
   } finally {
+    clearTimeout(timer);
+    if (onAbort !== undefined) signal.removeEventListener("abort", onAbort);
     client.off("message", onMessage);
   }
   return parseBridgeState(payload);
@@ -270,7 +300,7 @@ export async function checkBroker(config: Config, options: CheckOptions): Promis
     return { result: brokerFailureResult(redactUrl(c.url), outcome.failure), bridge: null };
   const { client } = outcome;
   try {
-    const bridge = await readBridgeState(client, c.base_topic);
+    const bridge = await readBridgeState(client, c.base_topic, options);
     return {
       result: brokerSuccessResult({
         url: redactUrl(c.url),

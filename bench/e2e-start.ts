@@ -10,25 +10,23 @@
  * taken. The daemon runs from dist/ (`npm run build` first; `npm run bench:start` does it).
  *
  * Usage: node dist-bench/bench/e2e-start.js [--runs 9] [--warmup 1] [--discovery]
+ *   [--bridge-cpu-prof-dir DIR] (the daemon writes a CPU profile per run there on exit)
  * `--discovery` also waits for the first Home Assistant discovery config (src/ha/ is not
  * implemented yet, so it is off by default and "all" then excludes discovery).
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { startSimulator } from "../src/sim/simulator.js";
 import { startBroker, brokerKind } from "../test/helpers/broker.js";
 import { MqttRecorder, testConfig } from "../test/helpers/daemon.js";
+import { readProc, spawnBridge } from "./proc.js";
 import {
   emitJson,
   fmtSpread,
   formatMachine,
   machineInfo,
   markdownTable,
-  projectRoot,
   repeat,
   summarize,
 } from "./lib.js";
@@ -41,45 +39,34 @@ const MILESTONES = [
   "bridge info",
   "discovery",
   "all",
+  // Not times: the bridge's CPU time used so far (ms) and its RSS (MB), read from /proc once
+  // everything is on the broker.
+  "bridge CPU ms",
+  "bridge RSS MB",
 ] as const;
 type Milestone = (typeof MILESTONES)[number];
+
+function bridgeCost(
+  pid: number | undefined,
+): Pick<Record<Milestone, number>, "bridge CPU ms" | "bridge RSS MB"> {
+  if (pid === undefined) return { "bridge CPU ms": Number.NaN, "bridge RSS MB": Number.NaN };
+  const p = readProc(pid);
+  return { "bridge CPU ms": p.cpuMs, "bridge RSS MB": p.rssBytes / 1e6 };
+}
 
 async function oneRun(
   timeoutMs: number,
   withDiscovery: boolean,
+  nodeArgs: string[],
 ): Promise<Record<Milestone, number>> {
   const broker = await startBroker();
   const sim = await startSimulator();
-  const dir = mkdtempSync(join(tmpdir(), "qx10-bench-start-"));
   const rec = await MqttRecorder.connect(broker.url, ["qx10/#", "homeassistant/#"]);
-  const configFile = join(dir, "config.json");
-  writeFileSync(
-    configFile,
-    JSON.stringify(
-      testConfig(broker.url, sim.urls.ddXml, { homeassistant: { enabled: true } }),
-      null,
-      2,
-    ),
+  const bridge = spawnBridge(
+    testConfig(broker.url, sim.urls.ddXml, { homeassistant: { enabled: true } }),
+    nodeArgs,
   );
-  const root = projectRoot();
-  const t0 = Date.now();
-  const child = spawn(
-    process.execPath,
-    [join(root, "bin", "qx10-mqtt.js"), "run", "--config", configFile],
-    {
-      cwd: root,
-      stdio: ["ignore", "ignore", "pipe"],
-    },
-  );
-  let stderr = "";
-  child.stderr.on("data", (d: Buffer) => {
-    if (stderr.length < 65536) stderr += d.toString("utf8");
-  });
-  const exited = new Promise<void>((resolve) => {
-    child.once("exit", () => {
-      resolve();
-    });
-  });
+  const t0 = bridge.startedAt;
   try {
     const parses = (r: { payload: Buffer }, match: (p: Record<string, unknown>) => boolean) => {
       try {
@@ -118,20 +105,20 @@ async function oneRun(
       "bridge info": info,
       discovery,
       all: Math.max(online, available, state, info, withDiscovery ? discovery : 0),
+      ...bridgeCost(bridge.child.pid),
     };
   } catch (e) {
-    throw new Error(`start-up run failed: ${String(e)}; daemon stderr: ${stderr.slice(-2000)}`, {
-      cause: e,
-    });
+    throw new Error(
+      `start-up run failed: ${String(e)}; daemon stderr: ${bridge.stderr().slice(-2000)}`,
+      {
+        cause: e,
+      },
+    );
   } finally {
-    child.kill("SIGTERM");
-    const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
-    await exited;
-    clearTimeout(timer);
+    await bridge.stop();
     await rec.close();
     await sim.close();
     await broker.stop();
-    rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -142,6 +129,7 @@ async function main(): Promise<void> {
       warmup: { type: "string", default: "1" },
       "timeout-ms": { type: "string", default: "15000" },
       discovery: { type: "boolean", default: false },
+      "bridge-cpu-prof-dir": { type: "string" },
     },
   });
   if (brokerKind === null) throw new Error("no MQTT broker (install mosquitto)");
@@ -151,9 +139,11 @@ async function main(): Promise<void> {
   );
   const results = await repeat(
     async (i) => {
-      const r = await oneRun(Number(values["timeout-ms"]), values.discovery);
+      const profDir = values["bridge-cpu-prof-dir"];
+      const nodeArgs = profDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${profDir}`];
+      const r = await oneRun(Number(values["timeout-ms"]), values.discovery, nodeArgs);
       const label = i < Number(values.warmup) ? "warm-up" : `run ${i + 1 - Number(values.warmup)}`;
-      console.log(`${label}: ${MILESTONES.map((m) => `${m} ${r[m]} ms`).join(", ")}`);
+      console.log(`${label}: ${MILESTONES.map((m) => `${m} ${Math.round(r[m])}`).join(", ")}`);
       return r;
     },
     { runs: Number(values.runs), warmup: Number(values.warmup) },
@@ -177,7 +167,7 @@ async function main(): Promise<void> {
   console.log("");
   console.log(
     markdownTable(
-      ["milestone (ms after spawn)", "median (min–max)", "p90"],
+      ["milestone (ms after spawn, unless named)", "median (min–max)", "p90"],
       [
         ...MILESTONES.map((m) => [
           m,

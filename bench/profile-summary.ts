@@ -3,6 +3,7 @@
  * `*.cpuprofile`), so BENCHMARKS.md can quote where the time goes without a GUI.
  *
  * Usage: node dist-bench/bench/profile-summary.js <file.cpuprofile> [--top 20]
+ *   [--by function|package]
  */
 import { readFileSync } from "node:fs";
 import { relative } from "node:path";
@@ -23,8 +24,19 @@ interface CpuProfile {
   timeDeltas: number[];
 }
 
-/** Self time per function (µs), from a profile's samples and time deltas. */
-export function selfTimes(profile: CpuProfile): Map<string, number> {
+/** Grouping of {@link selfTimes}: per function, or per npm package / node internals / project. */
+export type GroupBy = "function" | "package";
+
+function packageOf(url: string, fn: string): string {
+  const nm = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
+  if (nm?.[1] !== undefined) return `npm ${nm[1]}`;
+  if (url.startsWith("node:")) return "node internals";
+  if (url.includes("/dist/") || url.includes("/dist-bench/")) return "project code";
+  return url === "" ? fn || "(native)" : url;
+}
+
+/** Self time per function or group (µs), from a profile's samples and time deltas. */
+export function selfTimes(profile: CpuProfile, by: GroupBy = "function"): Map<string, number> {
   const byId = new Map<number, ProfileNode>();
   for (const n of profile.nodes) byId.set(n.id, n);
   const root = projectRoot();
@@ -34,7 +46,10 @@ export function selfTimes(profile: CpuProfile): Map<string, number> {
     if (node === undefined) return;
     const { functionName, url, lineNumber } = node.callFrame;
     const file = url.startsWith("file://") ? relative(root, new URL(url).pathname) : url;
-    const key = `${functionName || "(anonymous)"} ${file === "" ? "" : `${file}:${lineNumber + 1}`}`;
+    const key =
+      by === "package"
+        ? packageOf(url, functionName)
+        : `${functionName || "(anonymous)"} ${file === "" ? "" : `${file}:${lineNumber + 1}`}`;
     out.set(key, (out.get(key) ?? 0) + (profile.timeDeltas[i] ?? 0));
   });
   return out;
@@ -43,12 +58,16 @@ export function selfTimes(profile: CpuProfile): Map<string, number> {
 function main(): void {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
-    options: { top: { type: "string", default: "20" } },
+    options: {
+      top: { type: "string", default: "20" },
+      by: { type: "string", default: "function" },
+    },
   });
   const file = positionals[0];
   if (file === undefined) throw new Error("usage: profile-summary <file.cpuprofile> [--top N]");
   const profile = JSON.parse(readFileSync(file, "utf8")) as CpuProfile;
-  const times = selfTimes(profile);
+  const by = values.by === "package" ? "package" : "function";
+  const times = selfTimes(profile, by);
   const total = [...times.values()].reduce((a, b) => a + b, 0);
   const rows = [...times.entries()]
     .sort((a, b) => b[1] - a[1])
@@ -59,7 +78,7 @@ function main(): void {
       `${round((100 * us) / total, 1)}%`,
     ]);
   console.log(`total sampled: ${round(total / 1000, 1)} ms\n`);
-  console.log(markdownTable(["function", "self ms", "share"], rows));
+  console.log(markdownTable([by, "self ms", "share"], rows));
 }
 
 main();

@@ -5,6 +5,7 @@
  * retained `<base>/bridge/state`; and the route checks on a given routing table file.
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connectAsync } from "mqtt";
@@ -285,5 +286,50 @@ describe.skipIf(brokerKind !== "mosquitto")("qx10-mqtt doctor (simulator + mosqu
     await expect(doctor(["--timeout", "0"], {})).rejects.toSatisfy((e: unknown) =>
       isBridgeError(e, "USAGE"),
     );
+  });
+});
+
+describe("qx10-mqtt doctor against a broker that never answers", () => {
+  let server: Server;
+  let url: string;
+  const sockets = new Set<Socket>();
+
+  beforeAll(async () => {
+    // Accepts TCP connections and reads the CONNECT, but never sends a CONNACK.
+    server = createServer((s) => {
+      sockets.add(s);
+      s.on("close", () => sockets.delete(s));
+      s.resume();
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const address = server.address();
+    url = `mqtt://127.0.0.1:${typeof address === "object" && address !== null ? address.port : 0}`;
+  });
+  afterAll(async () => {
+    for (const s of sockets) s.destroy();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it("reports a timeout after --timeout seconds", async () => {
+    const run = await doctor(["--quick", "--timeout", "0.3"], { QX10_MQTT__URL: url });
+    expect(run.out[0]).toBe(`FAIL broker  no answer from the broker at ${url} within 0.3 s`);
+    expect(run.out).toHaveLength(2);
+    expect(run.code).toBe(1);
+  });
+
+  it("stops with ABORTED when its signal fires", async () => {
+    const controller = new AbortController();
+    const ctx: CliContext = {
+      signal: controller.signal,
+      out: () => undefined,
+      err: () => undefined,
+      env: { QX10_MQTT__URL: url },
+    };
+    const running = runDoctor(["--quick", "--timeout", "30"], ctx);
+    setTimeout(() => {
+      controller.abort();
+    }, 50);
+    await expect(running).rejects.toSatisfy((e: unknown) => isBridgeError(e, "ABORTED"));
+    await expect.poll(() => sockets.size).toBe(0);
   });
 });

@@ -95,6 +95,7 @@ export class HaDiscoveryPublisher {
   /** Components of the last build (carried over where the state does not know, see `keep`). */
   #components: ReadonlyMap<ComponentId, ComponentConfig> = new Map();
   #batterySeen = false;
+  #pending: HaUpdateInput | undefined;
   #chain: Promise<void> = Promise.resolve();
   #scanned = false;
   #scanFound: Map<string, string> | undefined;
@@ -187,30 +188,39 @@ export class HaDiscoveryPublisher {
   /**
    * Rebuilds discovery from the camera and its state and publishes what changed: new or changed
    * configs, removal of entities no longer offered. The first call runs the stale-config scan
-   * first. Calls are serialized; resolves once this call's messages were handed to `publish`.
+   * first. Calls are serialized and coalesced (a burst publishes the latest input once); resolves
+   * once the messages for this input (or a newer one) were handed to `publish`.
    */
   update(input: HaUpdateInput): Promise<void> {
     if (input.state.battery !== null) this.#batterySeen = true;
-    const camera = this.#batterySeen ? { ...input.camera, hasBattery: true } : input.camera;
-    const nodeId = discoveryIds(input.camera.udn, input.baseTopic).nodeId;
-    const full: DiscoveryInput = {
-      ...input,
-      camera,
-      prefix: this.#prefix,
-      mode: this.#o.config.discovery_mode,
-      ...(nodeId === this.#nodeId ? { keep: this.#components } : {}),
-    };
-    const next = buildDiscovery(full);
-    this.#components = buildComponents(full);
+    // Coalesced: a queued task publishes the latest input; later ones find nothing to do.
+    this.#pending = input;
     return this.#enqueue(async () => {
+      const first = this.#pending;
+      if (first === undefined) return;
+      const nodeId = discoveryIds(first.camera.udn, first.baseTopic).nodeId;
       if (this.#nodeId !== nodeId) {
-        // Another camera (or base topic): its scan starts afresh.
+        // Another camera (or base topic): nothing to keep, and its scan starts afresh.
         this.#nodeId = nodeId;
+        this.#components = new Map();
         this.#scanned = false;
       }
+      let found: RetainedConfig[] | undefined;
       if (!this.#scanned) {
         this.#scanned = true;
-        await this.#scan(next);
+        found = await this.#collectRetained();
+      }
+      // The latest input once the scan is over (the state fills in meanwhile).
+      const latest = this.#pending ?? first;
+      this.#pending = undefined;
+      const next = this.#build(latest);
+      if (found !== undefined) {
+        const cleared = await this.#cleanup(found, next);
+        if (cleared.length > 0 && !this.#stopped) {
+          await this.#sleep(this.#o.recreateDelayMs ?? 2000, this.#controller.signal).catch(
+            () => undefined,
+          );
+        }
       }
       this.#current = next;
       await this.#publishAll(diffDiscovery(this.#published, next));
@@ -272,9 +282,24 @@ export class HaDiscoveryPublisher {
     }
   }
 
-  async #scan(next: readonly DiscoveryMessage[]): Promise<void> {
+  /** Builds the messages for `input` (same node id), carrying over what the state does not know. */
+  #build(input: HaUpdateInput): DiscoveryMessage[] {
+    const camera = this.#batterySeen ? { ...input.camera, hasBattery: true } : input.camera;
+    const full: DiscoveryInput = {
+      ...input,
+      camera,
+      prefix: this.#prefix,
+      mode: this.#o.config.discovery_mode,
+      keep: this.#components,
+    };
+    this.#components = buildComponents(full);
+    return buildDiscovery(full);
+  }
+
+  /** Listens for retained configs of this node for `scanWindowMs`; [] when the scan is off. */
+  async #collectRetained(): Promise<RetainedConfig[]> {
     const window = this.#o.scanWindowMs ?? 1500;
-    if (window <= 0) return;
+    if (window <= 0) return [];
     const filters = this.scanFilters();
     this.#scanFound = new Map();
     try {
@@ -286,12 +311,7 @@ export class HaDiscoveryPublisher {
     }
     const found = [...this.#scanFound].map(([topic, payload]) => ({ topic, payload }));
     this.#scanFound = undefined;
-    const cleared = await this.#cleanup(found, next);
-    if (cleared.length > 0 && !this.#stopped) {
-      await this.#sleep(this.#o.recreateDelayMs ?? 2000, this.#controller.signal).catch(
-        () => undefined,
-      );
-    }
+    return found;
   }
 
   async #cleanup(

@@ -261,6 +261,7 @@ describe.skipIf(!brokerKind)("Home Assistant end to end (fake HA, real daemon)",
   it("camera power-off: entities unavailable, Connected off; back on: available again", async () => {
     const shoot = byName(entities, "button", "Shoot");
     const connected = byName(entities, "binary_sensor", "Connected");
+    const from = ha.log.length;
     await sim.powerOff();
     await ha.until("Shoot unavailable", () => (ha.available(shoot) ? undefined : true), 20_000);
     expect(ha.state(connected)).toBe("off");
@@ -268,6 +269,17 @@ describe.skipIf(!brokerKind)("Home Assistant end to end (fake HA, real daemon)",
     await sim.powerOn();
     await ha.until("Shoot available", () => (ha.available(shoot) ? true : undefined), 30_000);
     expect(ha.state(connected)).toBe("on");
+    // A camera power cycle must not delete entities (HA would drop their registry settings).
+    await ha.until("state after the power cycle", () =>
+      ha.state(byName(entities, "select", "Shoot mode")) === "still" ? true : undefined,
+    );
+    await new Promise((r) => setTimeout(r, 500));
+    const removals = ha.log
+      .slice(from)
+      .filter((m) => m.topic.startsWith("homeassistant/") && m.payload.length === 0);
+    expect(removals.map((m) => m.topic)).toEqual([]);
+    const { payload } = await ha.deviceConfig(1000);
+    expect(entitiesOf(payload).map((e) => e.id)).toEqual(entities.map((e) => e.id));
   }, 60_000);
 
   it("HA restart (birth message) brings the discovery again", async () => {

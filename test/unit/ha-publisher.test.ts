@@ -228,6 +228,20 @@ describe("HaDiscoveryPublisher", () => {
     await pub.stop();
   });
 
+  it("updates during the scan are coalesced: one publish of the latest state", async () => {
+    const { pub, published, sleeper } = setup({ scan: 1500 });
+    const first = pub.update(input({ ...STATE, shoot_modes: null }));
+    const second = pub.update(input({ ...STATE, self_timers: [0, 2] }));
+    await tick();
+    sleeper.release();
+    await Promise.all([first, second]);
+    expect(published).toHaveLength(1);
+    expect(published[0]?.payload).toBe(
+      buildDiscovery({ ...input({ ...STATE, self_timers: [0, 2] }), mode: "device" })[0]?.payload,
+    );
+    await pub.stop();
+  });
+
   it("a retained device config of an earlier run is the baseline: gone components removed the device way", async () => {
     const { pub, published, sleeper } = setup({ scan: 1500 });
     const old = buildDiscovery({ ...input({ ...STATE, battery: 50 }), mode: "device" })[0];

@@ -11,8 +11,8 @@
  *
  * Usage: node dist-bench/bench/e2e-start.js [--runs 9] [--warmup 1] [--discovery]
  *   [--bridge-cpu-prof-dir DIR] (the daemon writes a CPU profile per run there on exit)
- * `--discovery` also waits for the first Home Assistant discovery config (src/ha/ is not
- * implemented yet, so it is off by default and "all" then excludes discovery).
+ * `--discovery` also waits for the first Home Assistant discovery config (off by default while
+ * the daemon does not publish discovery yet; "all" then excludes it).
  */
 import { spawn } from "node:child_process";
 import { setTimeout as delay } from "node:timers/promises";

@@ -38,6 +38,17 @@ import { LiveviewPublisher } from "./liveview-publisher.js";
 import { openCameraLiveview } from "./liveview-source.js";
 import { SnapshotManager } from "./snapshot.js";
 import { buildStateDocument, stateFingerprint } from "./state.js";
+import { HaDiscoveryPublisher } from "../ha/publisher.js";
+
+/** Camera-state keys whose change can change the HA entity set or select options. */
+const HA_KEYS: ReadonlySet<keyof CameraState> = new Set<keyof CameraState>([
+  "shoot_modes",
+  "self_timers",
+  "exposure_modes",
+  "available_apis",
+  "battery",
+  "storage",
+]);
 
 /** Options of {@link Bridge}. */
 export interface BridgeOptions {
@@ -81,6 +92,7 @@ export class Bridge {
   #lastStateFingerprint: string | undefined;
   #lastInfo: string | undefined;
   #started = false;
+  readonly #ha: HaDiscoveryPublisher | undefined;
   #stopPromise: Promise<void> | undefined;
 
   constructor(options: BridgeOptions) {
@@ -176,6 +188,27 @@ export class Bridge {
       },
       rpcAllow: options.config.rpc.allow,
     };
+    const haConfig = options.config.homeassistant;
+    this.#ha = haConfig.enabled
+      ? new HaDiscoveryPublisher({
+          publish: (topic, payload, o) => this.#mqtt.publish(topic, payload, o),
+          subscribe: (filter) => this.#mqtt.subscribe(filter),
+          unsubscribe: (filter) => this.#mqtt.unsubscribe(filter),
+          config: {
+            prefix: haConfig.discovery_prefix,
+            status_topic: haConfig.status_topic,
+            discovery_mode: haConfig.discovery_mode,
+          },
+          onBirth: () => {
+            void this.#mqtt.retained(
+              topics.availability(this.#base),
+              this.#session.online ? ONLINE_PAYLOAD : OFFLINE_PAYLOAD,
+            );
+            this.#flushState(true);
+          },
+          logger: options.logger.child({ component: "homeassistant" }),
+        })
+      : undefined;
     this.#runner = new CommandRunner(host, {
       logger: options.logger.child({ component: "commands" }),
     });
@@ -209,6 +242,7 @@ export class Bridge {
         },
         onState: (_state, changed) => {
           this.#scheduleState();
+          if (changed.some((k) => HA_KEYS.has(k))) this.#updateDiscovery();
           if (changed.includes("available_apis")) this.#publishInfo();
         },
         onPictures: (urls) => {
@@ -219,6 +253,17 @@ export class Bridge {
         },
       }),
     );
+    if (this.#ha !== undefined) {
+      const ha = this.#ha;
+      this.#cleanups.push(
+        this.#mqtt.onConnect(() => {
+          ha.republishAll().catch((e: unknown) => {
+            this.#log.warn({ err: e }, "Home Assistant discovery republish failed");
+          });
+        }),
+      );
+      await ha.start();
+    }
     this.#publishInfo();
     this.#liveview.start(this.#controller.signal);
     if (this.#liveviewOn) this.#liveview.setPublishing(true);
@@ -269,6 +314,7 @@ export class Bridge {
   async #stop(): Promise<void> {
     this.#controller.abort(new BridgeError("ABORTED", "bridge stopping"));
     for (const c of this.#cleanups.splice(0)) c();
+    await this.#ha?.stop();
     await this.#liveview.stop().catch((e: unknown) => {
       this.#log.warn({ err: e }, "liveview stop failed");
     });
@@ -285,6 +331,8 @@ export class Bridge {
   }
 
   #onMessage(m: IncomingMessage): void {
+    // HA status topic (birth) and the stale-config scan of src/ha/publisher.ts.
+    if (this.#ha?.handleMessage(m.topic, m.payload) === true) return;
     const handler = this.#topicHandlers.get(m.topic);
     if (handler !== undefined) {
       handler(m);
@@ -344,6 +392,26 @@ export class Bridge {
     );
     this.#publishInfo();
     this.#scheduleState();
+    if (online) this.#updateDiscovery();
+  }
+
+  #updateDiscovery(): void {
+    const info = this.#session.info;
+    if (this.#ha === undefined || info === null) return;
+    const d = info.description;
+    this.#ha
+      .update({
+        baseTopic: this.#base,
+        bridgeVersion: this.#o.version,
+        camera: {
+          udn: d.udn ?? d.endpoints.camera ?? this.#base,
+          model: d.friendlyName ?? d.modelName ?? "Sony camera",
+        },
+        state: this.#session.state,
+      })
+      .catch((e: unknown) => {
+        this.#log.warn({ err: e }, "Home Assistant discovery update failed");
+      });
   }
 
   #scheduleState(): void {

@@ -195,9 +195,13 @@ describe.skipIf(brokerKind !== "mosquitto")("qx10-mqtt doctor (simulator + mosqu
         "wlan0\t0000000A\t00000000\t0001\t0\t0\t600\t00FFFFFF\t0\t0\t0",
       ].join("\n"),
     );
-    const run = await doctor(["--route-table", stolen, "--timeout", "1"], {
+    // No camera.url: the route checks look for the QX network (10.0.0.1) without anything being
+    // sent there; the SSDP search goes to a silent loopback port.
+    const run = await doctor(["--route-table", stolen, "--timeout", "0.5"], {
       ...env,
-      QX10_CAMERA__URL: "http://10.0.0.1:10000/sony",
+      QX10_CAMERA__URL: "",
+      QX10_CAMERA__DISCOVERY__ADDRESS: "127.0.0.1",
+      QX10_CAMERA__DISCOVERY__PORT: String(await freePort()),
     });
     const text = run.out.join("\n");
     expect(text).toContain(

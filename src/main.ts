@@ -21,6 +21,7 @@ Commands:
   liveview --out DIR         save liveview JPEGs
   decode FILE [--out DIR]    decode a recorded liveview byte stream
   sim [options]              the camera simulator
+  doctor [--config FILE]     checks camera, broker and routes; prints what to fix
 
 Run "qx10-mqtt <command> --help" for the options of a command.`;
 
@@ -72,6 +73,7 @@ const COMMANDS: Record<string, () => Promise<CliCommand>> = {
   liveview: async () => (await import("./cli/liveview.js")).runLiveview,
   decode: async () => (await import("./cli/decode.js")).runDecode,
   sim: async () => (await import("./cli/sim.js")).runSim,
+  doctor: async () => (await import("./cli/doctor.js")).runDoctor,
 };
 
 async function dispatch(argv: string[], signal: AbortSignal): Promise<number> {

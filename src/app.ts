@@ -25,6 +25,8 @@ export interface AppOptions {
   config: Config;
   /** Root logger; default one from `config.log.level` on standard output. */
   logger?: Logger;
+  /** Pretty-print the default logger's lines (standard output is a terminal). */
+  prettyLogs?: boolean;
   /** Extra discovery options (tests: an SSDP target on loopback). */
   discovery?: Partial<ResolveCameraOptions>;
   /** Bridge tuning (tests). */
@@ -72,6 +74,7 @@ export function createApp(options: AppOptions): App {
     createLogger({
       level: config.log.level,
       bindings: { base: config.mqtt.base_topic },
+      pretty: options.prettyLogs === true,
     });
   const mqtt = new MqttConnection(config.mqtt, { logger });
   const session = new CameraSession({

@@ -5,6 +5,7 @@
  * `logger.child({ component })` (style.md Part 3: no module-level logger singletons).
  */
 import { pino, type DestinationStream, type Logger as PinoLogger } from "pino";
+import { PinoPretty } from "pino-pretty";
 import { censorLogValue, SECRET_LOG_PATHS } from "./config/redact.js";
 
 /** The logger type every component receives. */
@@ -21,6 +22,11 @@ export interface CreateLoggerOptions {
   destination?: DestinationStream | NodeJS.WritableStream;
   /** Extra fields on every line, e.g. `{ base: "qx10" }` when several bridges share a log. */
   bindings?: Record<string, unknown>;
+  /**
+   * Human-readable, coloured lines on standard output (for a terminal) instead of JSON lines.
+   * Ignored when `destination` is given. Default false.
+   */
+  pretty?: boolean;
 }
 
 /**
@@ -36,7 +42,16 @@ export function createLogger(options: CreateLoggerOptions): Logger {
       serializers: { err: serializeError, error: serializeError },
       base: options.bindings ?? {},
     },
-    options.destination ?? pino.destination(1),
+    options.destination ??
+      (options.pretty === true
+        ? // In-process stream, not a worker transport: nothing to flush or shut down.
+          PinoPretty({
+            colorize: true,
+            singleLine: true,
+            translateTime: "SYS:HH:MM:ss.l",
+            ignore: "pid,hostname",
+          })
+        : pino.destination(1)),
   );
   return logger;
 }

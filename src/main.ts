@@ -92,6 +92,7 @@ async function dispatch(argv: string[], signal: AbortSignal): Promise<number> {
     out: (line) => process.stdout.write(`${line}\n`),
     err: (line) => process.stderr.write(`${line}\n`),
     env: process.env,
+    interactive: process.stdout.isTTY,
   };
   return (await load())(rest, ctx);
 }

@@ -15,6 +15,8 @@ export interface CliContext {
   err: (line: string) => void;
   /** Environment variables (for `QX10_*` overrides). */
   env: Readonly<Record<string, string | undefined>>;
+  /** Standard output is a terminal: logs are pretty-printed instead of JSON lines. */
+  interactive?: boolean;
 }
 
 /** Signature of a subcommand: argv after the command name. Returns the exit code. */

@@ -127,7 +127,7 @@ export const runDemo: CliCommand = async (argv, ctx) => {
     const conn = `-h ${host} -p ${port}`;
     ctx.out(`demo: watch:  mosquitto_sub ${conn} -t ${shellQuote(`${base}/#`)} -v`);
     ctx.out(`demo: shoot:  mosquitto_pub ${conn} -t ${shellQuote(`${base}/cmd/shoot`)} -n`);
-    ctx.out("demo: running until Ctrl-C (logs below are JSON lines)");
+    ctx.out("demo: running until Ctrl-C");
     return await runApp(config, ctx);
   } finally {
     await sim?.close();

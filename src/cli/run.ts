@@ -16,7 +16,7 @@ Runs the bridge between the camera and the MQTT broker until SIGINT/SIGTERM.
 Options:
   --config FILE   configuration file (YAML or JSON); default: $QX10_CONFIG, else defaults only.
                   Any setting can be overridden with QX10_<SECTION>__<KEY> variables.
-Logs are JSON lines on standard output (pino); no pretty printing is installed.`;
+Logs go to standard output: readable lines on a terminal, JSON lines (pino) otherwise.`;
 
 /**
  * Loads the configuration, printing every problem on stderr when it is invalid.
@@ -90,7 +90,7 @@ export async function runApp(
   ctx: CliContext,
   extra: Omit<AppOptions, "config"> = {},
 ): Promise<number> {
-  const app = createApp({ config, ...extra });
+  const app = createApp({ config, prettyLogs: ctx.interactive === true, ...extra });
   try {
     await app.start(ctx.signal);
     await untilAborted(ctx.signal);

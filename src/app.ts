@@ -11,11 +11,12 @@
 import { readFileSync } from "node:fs";
 import { type ResolveCameraOptions } from "./camera/discover.js";
 import { type Config } from "./config/load.js";
-import { BridgeError, isBridgeError } from "./errors.js";
+import { BridgeError } from "./errors.js";
 import { createLogger, type Logger } from "./log.js";
 import { MqttConnection } from "./mqtt/connection.js";
 import { Bridge, type BridgeOptions } from "./bridge/bridge.js";
 import { CameraSession } from "./bridge/camera-session.js";
+import { settleWithin } from "./util/abort.js";
 
 /** Default deadline of {@link App.stop}, ms. */
 export const DEFAULT_STOP_DEADLINE_MS = 5_000;
@@ -134,32 +135,4 @@ export function createApp(options: AppOptions): App {
       return stopPromise;
     },
   };
-}
-
-/** True when `p` settled within `ms` (errors go to `onError`); never rejects. */
-async function settleWithin(
-  p: Promise<void>,
-  ms: number,
-  onError: (e: unknown) => void,
-): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => {
-      resolve(false);
-    }, ms);
-  });
-  try {
-    return await Promise.race([
-      p.then(
-        () => true,
-        (e: unknown) => {
-          if (!isBridgeError(e, "ABORTED")) onError(e);
-          return true;
-        },
-      ),
-      timeout,
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -33,7 +33,7 @@ import {
 import { type MqttConfig, effectiveClientId } from "../config/load.js";
 import { BridgeError } from "../errors.js";
 import { type Logger } from "../log.js";
-import { abortError } from "../util/abort.js";
+import { abortError, settleWithin } from "../util/abort.js";
 import { backoffDelay } from "../util/backoff.js";
 import { bridgeState } from "./topics.js";
 
@@ -681,7 +681,7 @@ export class MqttConnection {
           resolve();
         });
       });
-      await withDeadline(offline, STOP_STEP_TIMEOUT_MS);
+      await settleWithin(offline, STOP_STEP_TIMEOUT_MS);
     }
     this.#stopping = true;
     this.#clearReconnect();
@@ -691,7 +691,7 @@ export class MqttConnection {
           resolve();
         });
       });
-      if (!(await withDeadline(ended, STOP_STEP_TIMEOUT_MS))) client.end(true);
+      if (!(await settleWithin(ended, STOP_STEP_TIMEOUT_MS))) client.end(true);
     } else {
       await new Promise<void>((resolve) => {
         client.end(true, {}, () => {
@@ -712,20 +712,5 @@ export class MqttConnection {
     this.#stopping = true;
     this.#clearReconnect();
     this.#client?.end(true);
-  }
-}
-
-/** Resolves `true` when `p` settles within `ms`, `false` otherwise (never rejects). */
-async function withDeadline(p: Promise<void>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => {
-      resolve(false);
-    }, ms);
-  });
-  try {
-    return await Promise.race([p.then(() => true), timeout]);
-  } finally {
-    clearTimeout(timer);
   }
 }

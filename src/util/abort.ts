@@ -45,3 +45,37 @@ export function withTimeout(signal: AbortSignal | undefined, timeoutMs: number):
   const timeout = AbortSignal.timeout(timeoutMs);
   return signal === undefined ? timeout : AbortSignal.any([signal, timeout]);
 }
+
+/**
+ * Waits for `p` at most `ms` milliseconds, for shutdown steps that must not hang. The timer keeps
+ * the process alive (unlike `AbortSignal.timeout`), so a stop in progress is never cut short by
+ * an empty event loop.
+ * @param onError - told of a rejection of `p` (an `ABORTED` rejection is expected and not told)
+ * @returns true when `p` settled in time, false on timeout; never rejects
+ */
+export async function settleWithin(
+  p: Promise<unknown>,
+  ms: number,
+  onError: (e: unknown) => void = () => undefined,
+): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => {
+      resolve(false);
+    }, ms);
+  });
+  try {
+    return await Promise.race([
+      p.then(
+        () => true,
+        (e: unknown) => {
+          if (!(e instanceof BridgeError && e.code === "ABORTED")) onError(e);
+          return true;
+        },
+      ),
+      timeout,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -28,7 +28,7 @@ import { trimJpeg } from "../liveview/jpeg.js";
 import { type LiveviewSessionEvent } from "../liveview/stream.js";
 import { type FocusFrame } from "../liveview/types.js";
 import { type Logger } from "../log.js";
-import { sleepUnlessAborted } from "../util/abort.js";
+import { sleepUnlessAborted, settleWithin } from "../util/abort.js";
 import { backoffDelay, type BackoffOptions } from "../util/backoff.js";
 import { LatestThrottle } from "./liveview-throttle.js";
 
@@ -167,26 +167,6 @@ function trimEvent(ev: LiveviewJpegEvent): Uint8Array | null {
     }
   }
   return trimJpeg(data);
-}
-
-/**
- * True when `p` settles (either way) within `ms`, false otherwise; never rejects. The timer is a
- * ref'd one (unlike `AbortSignal.timeout`'s), so a bounded wait in `stop()` keeps the process
- * alive until it is over instead of letting it exit half-way.
- */
-async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
-  const ac = new AbortController();
-  try {
-    return await Promise.race([
-      p.then(
-        () => true,
-        () => true,
-      ),
-      sleepUnlessAborted(ms, ac.signal).then(() => false),
-    ]);
-  } finally {
-    ac.abort();
-  }
 }
 
 /**
@@ -390,7 +370,7 @@ export class LiveviewPublisher {
     const session = this.#session;
     if (session !== null) await session.done;
     const idle = Promise.all([this.#frames.idle(), this.#focus.idle()]);
-    if (!(await settlesWithin(idle, this.#stopTimeoutMs))) {
+    if (!(await settleWithin(idle, this.#stopTimeoutMs))) {
       this.#log?.warn("liveview publish still in flight at stop; not waiting for it");
     }
   }
@@ -497,7 +477,7 @@ export class LiveviewPublisher {
       () => undefined,
       (err: unknown) => this.#log?.warn({ err }, "stopping the camera liveview failed"),
     );
-    if (!(await settlesWithin(logged, ms))) {
+    if (!(await settleWithin(logged, ms))) {
       this.#log?.warn({ timeoutMs: ms }, "stopping the camera liveview did not finish in time");
     }
   }

@@ -53,3 +53,13 @@ export function numberOption(
   if (!Number.isFinite(n)) throw new BridgeError("USAGE", `--${name} must be a number`);
   return n;
 }
+
+/** The configuration file: `--config FILE`, else `$QX10_CONFIG`, else none (defaults + env). */
+export function configFilePath(
+  fromArg: string | boolean | undefined,
+  env: CliContext["env"],
+): string | undefined {
+  if (typeof fromArg === "string") return fromArg;
+  const fromEnv = env["QX10_CONFIG"];
+  return fromEnv !== undefined && fromEnv !== "" ? fromEnv : undefined;
+}

@@ -29,7 +29,7 @@ import {
   QX_CAMERA_ADDRESS,
   reportJson,
 } from "../doctor/verdict.js";
-import { numberOption, parseCliArgs, type CliCommand } from "./context.js";
+import { numberOption, parseCliArgs, type CliCommand, configFilePath } from "./context.js";
 
 const HELP = `Usage: qx10-mqtt doctor [--config FILE] [--quick] [--json] [--timeout S]
 
@@ -81,14 +81,7 @@ export const runDoctor: CliCommand = async (argv, ctx) => {
     throw new BridgeError("USAGE", "--timeout must be between 0 and 120 seconds");
   }
   const timeoutMs = Math.round(seconds * 1000);
-  const fromArg = values["config"];
-  const fromEnv = ctx.env["QX10_CONFIG"];
-  const file =
-    typeof fromArg === "string"
-      ? fromArg
-      : fromEnv !== undefined && fromEnv !== ""
-        ? fromEnv
-        : undefined;
+  const file = configFilePath(values["config"], ctx.env);
   // CONFIG_INVALID propagates: main.ts lists every problem and exits 2, as for `run`.
   const config = loadConfig({ file, env: ctx.env });
   const options = { signal: ctx.signal, timeoutMs };

@@ -7,7 +7,7 @@
 import { createApp, type AppOptions } from "../app.js";
 import { loadConfig, type Config } from "../config/load.js";
 import { isBridgeError } from "../errors.js";
-import { parseCliArgs, type CliCommand, type CliContext } from "./context.js";
+import { configFilePath, parseCliArgs, type CliCommand, type CliContext } from "./context.js";
 
 const HELP = `Usage: qx10-mqtt run [--config FILE]
 
@@ -56,15 +56,7 @@ export function configFromArgs(argv: string[], ctx: CliContext, help: string): C
     ctx.out(help);
     return 0;
   }
-  const fromArg = values["config"];
-  const fromEnv = ctx.env["QX10_CONFIG"];
-  const file =
-    typeof fromArg === "string"
-      ? fromArg
-      : fromEnv !== undefined && fromEnv !== ""
-        ? fromEnv
-        : undefined;
-  return loadConfigOrReport(file, ctx) ?? 2;
+  return loadConfigOrReport(configFilePath(values["config"], ctx.env), ctx) ?? 2;
 }
 
 /** Resolves when `signal` fires. */

@@ -8,10 +8,17 @@
  * 2. `container`: `eclipse-mosquitto:2` through testcontainers, when a Docker engine answers
  *    (detected with a 1.5 s `/_ping`; none runs on the dev/CI machines). No restart(): Docker may
  *    map a different host port after a restart.
- * 3. none: {@link brokerKind} is `null`, a warning says so once, tests use
+ * 3. `embedded`: aedes in this process (test/helpers/embedded-broker.ts), so the suite runs on a
+ *    machine with only Node and npm. MQTT 3.1.1 only: no MQTT 5 properties, no retain-as-published,
+ *    no `max_packet_size`, no persistence, no mosquitto.conf lines. Supports restart() and users.
+ * 4. none (only when forced): {@link brokerKind} is `null`, a warning says so once, tests use
  *    `describe.skipIf(!brokerKind)`.
  *
- * `QX10_TEST_BROKER=mosquitto|container|none` forces a choice (e.g. to exercise the fallback).
+ * What each kind can do is in {@link brokerCaps}; a test that needs more skips with
+ * `it.skipIf(lacks("mqtt5", "why"))`, which prints the reason once per test file.
+ *
+ * `QX10_TEST_BROKER=mosquitto|container|embedded|none` forces a choice (e.g. to exercise the
+ * fallback).
  * Every spawned broker is killed on stop(), on process exit, and — through a tiny watchdog shell
  * that waits on a pipe from this process — even when the test runner is killed.
  */
@@ -22,13 +29,79 @@ import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
+import { aedesVersion, startEmbeddedBroker } from "./embedded-broker.js";
 
 /** Which kind of broker {@link startBroker} runs. */
-export type BrokerKind = "mosquitto" | "container";
+export type BrokerKind = "mosquitto" | "container" | "embedded";
+
+/** What a broker kind can do; tests that need a missing capability skip (see {@link lacks}). */
+export interface BrokerCaps {
+  /** MQTT 5: CONNACK properties, response topic/correlation data, content type, rap. */
+  mqtt5: boolean;
+  /** `stop()` then `restart()` on the same port. */
+  restart: boolean;
+  /** `users` (username/password; anonymous refused). */
+  users: boolean;
+  /** `tls` (a TLS listener). */
+  tls: boolean;
+  /** `maxPacketSize` (enforced and sent to MQTT 5 clients in CONNACK). */
+  maxPacketSize: boolean;
+  /** `persistence` and `extraConfig` (mosquitto.conf lines). */
+  mosquittoConfig: boolean;
+}
+
+const CAPS: Record<BrokerKind, BrokerCaps> = {
+  mosquitto: {
+    mqtt5: true,
+    restart: true,
+    users: true,
+    tls: true,
+    maxPacketSize: true,
+    mosquittoConfig: true,
+  },
+  container: {
+    mqtt5: true,
+    restart: false,
+    users: false,
+    tls: false,
+    maxPacketSize: true,
+    mosquittoConfig: true,
+  },
+  embedded: {
+    mqtt5: false,
+    restart: true,
+    users: true,
+    tls: true,
+    maxPacketSize: false,
+    mosquittoConfig: false,
+  },
+};
+
+const NO_CAPS: BrokerCaps = {
+  mqtt5: false,
+  restart: false,
+  users: false,
+  tls: false,
+  maxPacketSize: false,
+  mosquittoConfig: false,
+};
+
+const CAP_TEXT: Record<keyof BrokerCaps, string> = {
+  mqtt5: "MQTT 5",
+  restart: "a broker restart on the same port",
+  users: "broker users",
+  tls: "a TLS listener",
+  maxPacketSize: "max_packet_size",
+  mosquittoConfig: "mosquitto configuration",
+};
 
 /** A running broker. */
 export interface Broker {
   kind: BrokerKind;
+  /** What this broker can do (the same as {@link brokerCaps}). */
+  caps: BrokerCaps;
+  /** Shorthand for `caps.mqtt5`: false for the embedded MQTT 3.1.1 broker. */
+  mqtt5: boolean;
   /** e.g. `mqtt://127.0.0.1:41234` (or `mqtts://` when TLS is on). */
   url: string;
   host: string;
@@ -43,15 +116,15 @@ export interface Broker {
 
 /** Options of {@link startBroker}. */
 export interface StartBrokerOptions {
-  /** user → password; turns `allow_anonymous` off (mosquitto only). */
+  /** user → password; turns `allow_anonymous` off (mosquitto, embedded). */
   users?: Record<string, string>;
-  /** PEM files for a TLS listener (mosquitto only). */
+  /** PEM files for a TLS listener (mosquitto, embedded). */
   tls?: { certFile: string; keyFile: string; caFile?: string; requireCertificate?: boolean };
-  /** `max_packet_size` in bytes (sent to MQTT 5 clients in CONNACK). */
+  /** `max_packet_size` in bytes (sent to MQTT 5 clients in CONNACK; not embedded). */
   maxPacketSize?: number;
-  /** Keep retained messages across stop()/restart() (`persistence true` in a temp dir). */
+  /** Keep retained messages across stop()/restart() (`persistence true` in a temp dir; mosquitto). */
   persistence?: boolean;
-  /** Extra `mosquitto.conf` lines. */
+  /** Extra `mosquitto.conf` lines (not embedded). */
   extraConfig?: string[];
 }
 
@@ -112,9 +185,10 @@ async function detect(): Promise<BrokerKind | null> {
   if (forced === "none") return null;
   if (forced === "mosquitto") return mosquittoPath === undefined ? null : "mosquitto";
   if (forced === "container") return (await dockerAnswers()) ? "container" : null;
+  if (forced === "embedded") return "embedded";
   if (mosquittoPath !== undefined) return "mosquitto";
   if (await dockerAnswers()) return "container";
-  return null;
+  return "embedded";
 }
 
 /**
@@ -122,6 +196,28 @@ async function detect(): Promise<BrokerKind | null> {
  * available (then use `describe.skipIf(!brokerKind)`).
  */
 export const brokerKind: BrokerKind | null = await detect();
+
+/** What the broker of {@link brokerKind} can do (all false when there is none). */
+export const brokerCaps: BrokerCaps = brokerKind === null ? NO_CAPS : CAPS[brokerKind];
+
+const skipNoticesShown = new Set<string>();
+
+/**
+ * True when the broker lacks `cap` — for `it.skipIf(lacks("mqtt5", "response topic"))`. Prints,
+ * once per test file and reason, which tests are skipped and why (nothing when there is no broker
+ * at all: the warning at import time says that already).
+ */
+export function lacks(cap: keyof BrokerCaps, what: string): boolean {
+  if (brokerCaps[cap]) return false;
+  if (brokerKind !== null && !skipNoticesShown.has(what)) {
+    skipNoticesShown.add(what);
+    console.warn(
+      `[test broker] skipped on the ${brokerKind} broker (needs ${CAP_TEXT[cap]}, e.g. the real ` +
+        `Mosquitto): ${what}`,
+    );
+  }
+  return true;
+}
 
 const mosquittoVersion: string | undefined = (() => {
   if (mosquittoPath === undefined) return undefined;
@@ -139,8 +235,10 @@ function announce(text: string, warn = false): void {
 
 if (brokerKind === null) {
   announce(
-    "no MQTT broker available: install mosquitto (apt-get install mosquitto) or run a Docker " +
-      "engine; broker tests are skipped",
+    process.env["QX10_TEST_BROKER"] === "none"
+      ? "QX10_TEST_BROKER=none: broker tests are skipped"
+      : `QX10_TEST_BROKER=${process.env["QX10_TEST_BROKER"] ?? ""} is not available ` +
+          "(install mosquitto, run a Docker engine, or use embedded); broker tests are skipped",
     true,
   );
 }
@@ -310,6 +408,8 @@ async function startMosquitto(binary: string, o: StartBrokerOptions): Promise<Br
   announce(`using mosquitto ${mosquittoVersion ?? "(unknown version)"} (${binary})`);
   return {
     kind: "mosquitto",
+    caps: CAPS.mosquitto,
+    mqtt5: true,
     url: `${o.tls === undefined ? "mqtt" : "mqtts"}://${HOST}:${port}`,
     host: HOST,
     port,
@@ -343,6 +443,8 @@ async function startContainer(o: StartBrokerOptions): Promise<Broker> {
   announce(`using a container: eclipse-mosquitto:2 at ${host}:${port}`);
   return {
     kind: "container",
+    caps: CAPS.container,
+    mqtt5: true,
     url: `mqtt://${host}:${port}`,
     host,
     port,
@@ -355,6 +457,39 @@ async function startContainer(o: StartBrokerOptions): Promise<Broker> {
   };
 }
 
+async function startEmbedded(o: StartBrokerOptions): Promise<Broker> {
+  const unsupported = [
+    o.maxPacketSize === undefined ? "" : "maxPacketSize",
+    o.persistence === true ? "persistence" : "",
+    (o.extraConfig ?? []).length > 0 ? "extraConfig" : "",
+  ].filter((x) => x !== "");
+  if (unsupported.length > 0) {
+    throw new Error(
+      `the embedded broker (aedes, MQTT 3.1.1) does not support ${unsupported.join(", ")}: ` +
+        "skip this test with lacks(...)",
+    );
+  }
+  const b = await startEmbeddedBroker({
+    ...(o.users === undefined ? {} : { users: o.users }),
+    ...(o.tls === undefined ? {} : { tls: o.tls }),
+  });
+  announce(
+    `using the embedded broker: aedes ${aedesVersion ?? "(unknown version)"}, MQTT 3.1.1 only, ` +
+      "in this process (install mosquitto to run the MQTT 5 tests too)",
+  );
+  return {
+    kind: "embedded",
+    caps: CAPS.embedded,
+    mqtt5: false,
+    url: `${o.tls === undefined ? "mqtt" : "mqtts"}://${b.host}:${b.port}`,
+    host: b.host,
+    port: b.port,
+    version: b.version,
+    stop: () => b.stop(),
+    restart: () => b.restart(),
+  };
+}
+
 /**
  * Starts a broker of kind {@link brokerKind}.
  * @throws when none is available (check `brokerKind` first) or it does not come up within 10 s.
@@ -364,5 +499,6 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Bro
     return startMosquitto(mosquittoPath, options);
   }
   if (brokerKind === "container") return startContainer(options);
+  if (brokerKind === "embedded") return startEmbedded(options);
   throw new Error("no MQTT broker available (see the warning above)");
 }

@@ -23,6 +23,7 @@ import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { connectAsync, type IClientPublishOptions, type MqttClient } from "mqtt";
+import { brokerCaps } from "./broker.js";
 
 /** Project root. */
 export const projectRoot = fileURLToPath(new URL("../..", import.meta.url));
@@ -199,15 +200,16 @@ export class MqttRecorder {
   }
 
   /**
-   * Connects (MQTT 5 unless told otherwise) and subscribes `filters`, over MQTT 5 with
-   * retain-as-published, so live retained messages keep their flag.
+   * Connects and subscribes `filters`: over MQTT 5 with retain-as-published (live retained
+   * messages keep their flag) when the test broker speaks MQTT 5, else over MQTT 3.1.1 (the
+   * embedded broker; live messages then arrive with retain 0, MQTT-3.3.1-9).
    */
   static async connect(
     url: string,
     filters: string[],
     options: { protocolVersion?: 4 | 5 } = {},
   ): Promise<MqttRecorder> {
-    const v5 = (options.protocolVersion ?? 5) === 5;
+    const v5 = (options.protocolVersion ?? (brokerCaps.mqtt5 ? 5 : 4)) === 5;
     const client = await connectAsync(url, {
       protocolVersion: v5 ? 5 : 4,
       reconnectPeriod: 200,

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { setTimeout as delay } from "node:timers/promises";
 import { type Simulator } from "../../src/sim/simulator.js";
-import { brokerKind, startBroker, type Broker } from "../helpers/broker.js";
+import { brokerKind, lacks, startBroker, type Broker } from "../helpers/broker.js";
 import { MqttRecorder, startDaemon, testConfig, type Daemon } from "../helpers/daemon.js";
 import { cameraCall, startTestSim } from "../helpers/sim.js";
 
@@ -73,7 +73,12 @@ describe.skipIf(!brokerKind)("bridge end to end: lifecycle", () => {
     }
   });
 
-  it("republishes state and availability after a broker restart", async () => {
+  it.skipIf(
+    lacks(
+      "mqtt5",
+      "telling the republish after a broker restart from live messages needs retain-as-published",
+    ),
+  )("republishes state and availability after a broker restart", async () => {
     if (broker.restart === undefined) return; // containers: no restart on the same port
     expect(daemon).toBeDefined();
     await broker.restart(); // no persistence: every retained message is gone

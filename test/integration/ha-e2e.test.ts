@@ -9,7 +9,7 @@
 import mqtt, { type MqttClient } from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Simulator } from "../../src/sim/simulator.js";
-import { brokerKind, startBroker, type Broker } from "../helpers/broker.js";
+import { brokerCaps, brokerKind, startBroker, type Broker } from "../helpers/broker.js";
 import { startDaemon, testConfig, type Daemon } from "../helpers/daemon.js";
 import { devicePayloadProblems, expandConfig, renderTemplate } from "../helpers/ha-rules.js";
 import { startTestSim } from "../helpers/sim.js";
@@ -36,7 +36,8 @@ class FakeHomeAssistant {
 
   static async connect(url: string): Promise<FakeHomeAssistant> {
     const client = await mqtt.connectAsync(url, {
-      protocolVersion: 5,
+      // MQTT 3.1.1 on the embedded broker (HA's own default protocol is 3.1.1 too).
+      protocolVersion: brokerCaps.mqtt5 ? 5 : 4,
       reconnectPeriod: 200,
       clientId: `fake-ha-${Math.random().toString(16).slice(2, 10)}`,
     });

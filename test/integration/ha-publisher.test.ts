@@ -12,7 +12,7 @@ import { buildDiscovery, discoveryIds } from "../../src/ha/discovery.js";
 import { HaDiscoveryPublisher, type HaUpdateInput } from "../../src/ha/publisher.js";
 import { createLogger } from "../../src/log.js";
 import { MqttConnection } from "../../src/mqtt/connection.js";
-import { brokerKind, startBroker, type Broker } from "../helpers/broker.js";
+import { brokerCaps, brokerKind, startBroker, type Broker } from "../helpers/broker.js";
 
 const UDN = "uuid:00000000-0005-0010-8000-1c994c8a1f9b";
 const NODE = discoveryIds(UDN, "qx10").nodeId;
@@ -89,15 +89,19 @@ interface Seen {
   at: number;
 }
 
-/** A client like HA: subscribes `homeassistant/#` and records (MQTT 5, retain-as-published). */
+/**
+ * A client like HA: subscribes `homeassistant/#` and records (MQTT 5, retain-as-published; MQTT
+ * 3.1.1 on the embedded broker, where only messages sent on subscribing carry retain 1).
+ */
 async function haClient(url: string) {
-  const client = await mqtt.connectAsync(url, { protocolVersion: 5, reconnectPeriod: 0 });
+  const v5 = brokerCaps.mqtt5;
+  const client = await mqtt.connectAsync(url, { protocolVersion: v5 ? 5 : 4, reconnectPeriod: 0 });
   cleanups.push(() => client.endAsync(true));
   const seen: Seen[] = [];
   client.on("message", (topic, payload, packet) => {
     seen.push({ topic, payload: payload.toString("utf8"), retain: packet.retain, at: Date.now() });
   });
-  await client.subscribeAsync("homeassistant/#", { qos: 1, rap: true });
+  await client.subscribeAsync("homeassistant/#", v5 ? { qos: 1, rap: true } : { qos: 1 });
   const waitFor = async (pred: (s: Seen) => boolean, timeoutMs = 5000): Promise<Seen> => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
@@ -156,7 +160,10 @@ describe.skipIf(!brokerKind)("HaDiscoveryPublisher on a real broker", () => {
 
   it("stale cleanup at start: an old entity of this bridge is cleared, others stay", async () => {
     const b = await broker();
-    const seed = await mqtt.connectAsync(b.url, { protocolVersion: 5, reconnectPeriod: 0 });
+    const seed = await mqtt.connectAsync(b.url, {
+      protocolVersion: b.mqtt5 ? 5 : 4,
+      reconnectPeriod: 0,
+    });
     const oldEntity = `homeassistant/sensor/${NODE}/old_thing/config`;
     const otherBridge = "homeassistant/sensor/qx10_other_node/battery/config";
     await seed.publishAsync(oldEntity, '{"uniq_id":"old"}', { qos: 1, retain: true });

@@ -17,7 +17,14 @@ import {
   estimatePublishPacketSize,
 } from "../../src/mqtt/connection.js";
 import * as topics from "../../src/mqtt/topics.js";
-import { brokerKind, freePort, startBroker, type Broker } from "../helpers/broker.js";
+import {
+  brokerCaps,
+  brokerKind,
+  freePort,
+  lacks,
+  startBroker,
+  type Broker,
+} from "../helpers/broker.js";
 
 const BASE = "qx10";
 
@@ -77,9 +84,13 @@ interface Seen {
   properties: mqtt.IPublishPacket["properties"];
 }
 
-/** An independent MQTT 5 client that records what the broker delivers (retain-as-published). */
+/**
+ * An independent client that records what the broker delivers: MQTT 5 with retain-as-published,
+ * or MQTT 3.1.1 on the embedded broker (then live messages arrive with retain 0).
+ */
 async function watcher(url: string, filter = `${BASE}/#`) {
-  const client = await mqtt.connectAsync(url, { protocolVersion: 5, reconnectPeriod: 0 });
+  const v5 = brokerCaps.mqtt5;
+  const client = await mqtt.connectAsync(url, { protocolVersion: v5 ? 5 : 4, reconnectPeriod: 0 });
   cleanups.push(() => client.endAsync(true));
   const seen: Seen[] = [];
   const waiters = new Set<() => void>();
@@ -93,7 +104,7 @@ async function watcher(url: string, filter = `${BASE}/#`) {
     });
     for (const w of waiters) w();
   });
-  await client.subscribeAsync(filter, { qos: 1, rap: true });
+  await client.subscribeAsync(filter, v5 ? { qos: 1, rap: true } : { qos: 1 });
   const waitFor = (pred: (s: Seen) => boolean, what: string, timeoutMs = 8000): Promise<Seen> =>
     new Promise((resolve, reject) => {
       const check = (): void => {
@@ -188,60 +199,69 @@ class TcpProxy {
 // ---------------------------------------------------------------------------------------------
 
 describe.skipIf(brokerKind === null)(`MqttConnection against ${String(brokerKind)}`, () => {
-  it("connects with MQTT 5, publishes retained online (QoS 1) and exposes maximumPacketSize", async () => {
-    const b = await broker({ maxPacketSize: 200_000 });
-    const conn = connection(b.url);
-    await conn.start(AbortSignal.timeout(10_000));
-    expect(conn.connected).toBe(true);
-    expect(conn.protocolVersion).toBe(5);
-    expect(conn.maximumPacketSize).toBe(200_000);
-    expect(conn.stats.connects).toBe(1);
-    // A subscriber that comes later gets the retained state with the contract's flags.
-    const w = await watcher(b.url);
-    const s = await w.waitFor((m) => m.topic === "qx10/bridge/state", "bridge/state");
-    expect(s.payload.toString()).toBe(ONLINE_PAYLOAD);
-    expect(s.retain).toBe(true);
-    expect(s.qos).toBe(1);
-  });
+  it.skipIf(lacks("maxPacketSize", "MQTT 5 CONNACK maximum packet size"))(
+    "connects with MQTT 5, publishes retained online (QoS 1) and exposes maximumPacketSize",
+    async () => {
+      const b = await broker({ maxPacketSize: 200_000 });
+      const conn = connection(b.url);
+      await conn.start(AbortSignal.timeout(10_000));
+      expect(conn.connected).toBe(true);
+      expect(conn.protocolVersion).toBe(5);
+      expect(conn.maximumPacketSize).toBe(200_000);
+      expect(conn.stats.connects).toBe(1);
+      // A subscriber that comes later gets the retained state with the contract's flags.
+      const w = await watcher(b.url);
+      const s = await w.waitFor((m) => m.topic === "qx10/bridge/state", "bridge/state");
+      expect(s.payload.toString()).toBe(ONLINE_PAYLOAD);
+      expect(s.retain).toBe(true);
+      expect(s.qos).toBe(1);
+    },
+  );
 
-  it("refuses a publish larger than the broker's maximum packet size instead of being cut off", async () => {
-    const b = await broker({ maxPacketSize: 70_000 });
-    const conn = connection(b.url);
-    await conn.start(AbortSignal.timeout(10_000));
-    const w = await watcher(b.url);
-    expect(estimatePublishPacketSize("qx10/snapshot", 69_000)).toBeGreaterThan(69_000);
-    expect(
-      await conn.publish(topics.snapshot(BASE), Buffer.alloc(80_000, 1), { retain: true }),
-    ).toBe(false);
-    expect(conn.stats.droppedTooLarge).toBe(1);
-    expect(
-      await conn.publish(topics.snapshot(BASE), Buffer.alloc(60_000, 2), { retain: true }),
-    ).toBe(true);
-    const s = await w.waitFor((m) => m.topic === "qx10/snapshot", "snapshot");
-    expect(s.payload.length).toBe(60_000);
-    expect(conn.connected).toBe(true);
-  });
+  it.skipIf(lacks("maxPacketSize", "MQTT 5 CONNACK maximum packet size"))(
+    "refuses a publish larger than the broker's maximum packet size instead of being cut off",
+    async () => {
+      const b = await broker({ maxPacketSize: 70_000 });
+      const conn = connection(b.url);
+      await conn.start(AbortSignal.timeout(10_000));
+      const w = await watcher(b.url);
+      expect(estimatePublishPacketSize("qx10/snapshot", 69_000)).toBeGreaterThan(69_000);
+      expect(
+        await conn.publish(topics.snapshot(BASE), Buffer.alloc(80_000, 1), { retain: true }),
+      ).toBe(false);
+      expect(conn.stats.droppedTooLarge).toBe(1);
+      expect(
+        await conn.publish(topics.snapshot(BASE), Buffer.alloc(60_000, 2), { retain: true }),
+      ).toBe(true);
+      const s = await w.waitFor((m) => m.topic === "qx10/snapshot", "snapshot");
+      expect(s.payload.length).toBe(60_000);
+      expect(conn.connected).toBe(true);
+    },
+  );
 
-  it("the Last Will (retained offline, QoS 1) appears when the socket dies, online again after the reconnect", async () => {
-    const b = await broker();
-    const proxy = await TcpProxy.start(b.port);
-    const conn = connection(`mqtt://127.0.0.1:${proxy.port}`);
-    await conn.start(AbortSignal.timeout(10_000));
-    const w = await watcher(b.url, "qx10/bridge/state");
-    await w.waitFor((m) => m.payload.toString() === ONLINE_PAYLOAD, "online");
-    const reconnected = nextConnect(conn);
-    proxy.cut();
-    const will = await w.waitFor((m) => m.payload.toString() === OFFLINE_PAYLOAD, "will");
-    expect(will.retain).toBe(true);
-    expect(will.qos).toBe(1);
-    await reconnected;
-    const idx = w.seen.indexOf(will);
-    await w.waitFor(
-      (m) => w.seen.indexOf(m) > idx && m.payload.toString() === ONLINE_PAYLOAD,
-      "online after the will",
-    );
-    expect(conn.stats.connects).toBe(2);
-  });
+  it.skipIf(lacks("mqtt5", "retain flag of live messages (retain-as-published)"))(
+    "the Last Will (retained offline, QoS 1) appears when the socket dies, online again after the reconnect",
+    async () => {
+      const b = await broker();
+      const proxy = await TcpProxy.start(b.port);
+      const conn = connection(`mqtt://127.0.0.1:${proxy.port}`);
+      await conn.start(AbortSignal.timeout(10_000));
+      const w = await watcher(b.url, "qx10/bridge/state");
+      await w.waitFor((m) => m.payload.toString() === ONLINE_PAYLOAD, "online");
+      const reconnected = nextConnect(conn);
+      proxy.cut();
+      const will = await w.waitFor((m) => m.payload.toString() === OFFLINE_PAYLOAD, "will");
+      expect(will.retain).toBe(true);
+      expect(will.qos).toBe(1);
+      await reconnected;
+      const idx = w.seen.indexOf(will);
+      await w.waitFor(
+        (m) => w.seen.indexOf(m) > idx && m.payload.toString() === ONLINE_PAYLOAD,
+        "online after the will",
+      );
+      expect(conn.stats.connects).toBe(2);
+    },
+  );
 
   it("republishes online and every registered retained topic after a broker restart", async () => {
     const b = await broker();
@@ -342,108 +362,117 @@ describe.skipIf(brokerKind === null)(`MqttConnection against ${String(brokerKind
     expect(late.seen).toEqual([]);
   });
 
-  it("stop() publishes retained offline, disconnects, and is idempotent", async () => {
-    const b = await broker();
-    const conn = connection(b.url);
-    await conn.start(AbortSignal.timeout(10_000));
-    const w = await watcher(b.url, "qx10/bridge/state");
-    await w.waitFor((m) => m.payload.toString() === ONLINE_PAYLOAD, "online");
-    const first = conn.stop();
-    expect(conn.stop()).toBe(first);
-    await first;
-    await conn.stop();
-    expect(conn.connected).toBe(false);
-    const off = await w.waitFor((m) => m.payload.toString() === OFFLINE_PAYLOAD, "offline");
-    expect(off.retain).toBe(true);
-    expect(off.qos).toBe(1);
-    // Retained at the broker for late subscribers; and nothing is sent after stop.
-    const late = await watcher(b.url, "qx10/bridge/state");
-    const retained = await late.waitFor(() => true, "retained state");
-    expect(retained.payload.toString()).toBe(OFFLINE_PAYLOAD);
-    expect(await conn.publish("qx10/event", '{"type":"x"}')).toBe(false);
-  });
+  it.skipIf(lacks("mqtt5", "retain flag of live messages (retain-as-published)"))(
+    "stop() publishes retained offline, disconnects, and is idempotent",
+    async () => {
+      const b = await broker();
+      const conn = connection(b.url);
+      await conn.start(AbortSignal.timeout(10_000));
+      const w = await watcher(b.url, "qx10/bridge/state");
+      await w.waitFor((m) => m.payload.toString() === ONLINE_PAYLOAD, "online");
+      const first = conn.stop();
+      expect(conn.stop()).toBe(first);
+      await first;
+      await conn.stop();
+      expect(conn.connected).toBe(false);
+      const off = await w.waitFor((m) => m.payload.toString() === OFFLINE_PAYLOAD, "offline");
+      expect(off.retain).toBe(true);
+      expect(off.qos).toBe(1);
+      // Retained at the broker for late subscribers; and nothing is sent after stop.
+      const late = await watcher(b.url, "qx10/bridge/state");
+      const retained = await late.waitFor(() => true, "retained state");
+      expect(retained.payload.toString()).toBe(OFFLINE_PAYLOAD);
+      expect(await conn.publish("qx10/event", '{"type":"x"}')).toBe(false);
+    },
+  );
 
-  it("publishes with the contract's retain flags, QoS and MQTT 5 properties", async () => {
-    const b = await broker();
-    const conn = connection(b.url);
-    await conn.start(AbortSignal.timeout(10_000));
-    const w = await watcher(b.url);
-    expect(await conn.publish(topics.event(BASE), '{"type":"picture_taken"}')).toBe(true);
-    expect(
-      await conn.publish(topics.liveview(BASE), Buffer.from([0xff, 0xd8, 0xff, 0xd9]), {
-        qos: 0,
-        properties: { contentType: "image/jpeg", messageExpiryInterval: 5 },
-      }),
-    ).toBe(true);
-    expect(
-      await conn.publish(topics.commandResult(BASE, "shoot"), '{"status":"ok"}', { qos: 1 }),
-    ).toBe(true);
-    const ev = await w.waitFor((m) => m.topic === "qx10/event", "event");
-    expect([ev.retain, ev.qos, ev.payload.toString()]).toEqual([
-      false,
-      1,
-      '{"type":"picture_taken"}',
-    ]);
-    const lv = await w.waitFor((m) => m.topic === "qx10/liveview", "liveview");
-    expect([lv.retain, lv.qos]).toEqual([false, 0]);
-    expect(lv.payload.equals(Buffer.from([0xff, 0xd8, 0xff, 0xd9]))).toBe(true);
-    expect(lv.properties?.contentType).toBe("image/jpeg");
-    expect(lv.properties?.messageExpiryInterval).toBeGreaterThan(0);
-    const res = await w.waitFor((m) => m.topic === "qx10/cmd/shoot/result", "result");
-    expect([res.retain, res.qos]).toEqual([false, 1]);
-  });
+  it.skipIf(lacks("mqtt5", "MQTT 5 publish properties (content type, message expiry)"))(
+    "publishes with the contract's retain flags, QoS and MQTT 5 properties",
+    async () => {
+      const b = await broker();
+      const conn = connection(b.url);
+      await conn.start(AbortSignal.timeout(10_000));
+      const w = await watcher(b.url);
+      expect(await conn.publish(topics.event(BASE), '{"type":"picture_taken"}')).toBe(true);
+      expect(
+        await conn.publish(topics.liveview(BASE), Buffer.from([0xff, 0xd8, 0xff, 0xd9]), {
+          qos: 0,
+          properties: { contentType: "image/jpeg", messageExpiryInterval: 5 },
+        }),
+      ).toBe(true);
+      expect(
+        await conn.publish(topics.commandResult(BASE, "shoot"), '{"status":"ok"}', { qos: 1 }),
+      ).toBe(true);
+      const ev = await w.waitFor((m) => m.topic === "qx10/event", "event");
+      expect([ev.retain, ev.qos, ev.payload.toString()]).toEqual([
+        false,
+        1,
+        '{"type":"picture_taken"}',
+      ]);
+      const lv = await w.waitFor((m) => m.topic === "qx10/liveview", "liveview");
+      expect([lv.retain, lv.qos]).toEqual([false, 0]);
+      expect(lv.payload.equals(Buffer.from([0xff, 0xd8, 0xff, 0xd9]))).toBe(true);
+      expect(lv.properties?.contentType).toBe("image/jpeg");
+      expect(lv.properties?.messageExpiryInterval).toBeGreaterThan(0);
+      const res = await w.waitFor((m) => m.topic === "qx10/cmd/shoot/result", "result");
+      expect([res.retain, res.qos]).toEqual([false, 1]);
+    },
+  );
 
-  it("delivers subscribed commands with retain flag and MQTT 5 properties, again after a broker restart", async () => {
-    const b = await broker();
-    const conn = connection(b.url);
-    const got: { topic: string; payload: string; retain: boolean; props: unknown }[] = [];
-    conn.onMessage((m) => {
-      got.push({
-        topic: m.topic,
-        payload: m.payload.toString(),
-        retain: m.retain,
-        props: m.properties.responseTopic ?? null,
+  it.skipIf(lacks("mqtt5", "MQTT 5 response topic and retain-as-published"))(
+    "delivers subscribed commands with retain flag and MQTT 5 properties, again after a broker restart",
+    async () => {
+      const b = await broker();
+      const conn = connection(b.url);
+      const got: { topic: string; payload: string; retain: boolean; props: unknown }[] = [];
+      conn.onMessage((m) => {
+        got.push({
+          topic: m.topic,
+          payload: m.payload.toString(),
+          retain: m.retain,
+          props: m.properties.responseTopic ?? null,
+        });
       });
-    });
-    await conn.subscribe(topics.commandWildcard(BASE)); // before start: sent on connect
-    await conn.start(AbortSignal.timeout(10_000));
-    await until(() => conn.connected, "connected");
-    const pub = await mqtt.connectAsync(b.url, { protocolVersion: 5, reconnectPeriod: 0 });
-    cleanups.push(() => pub.endAsync(true));
-    // The SUBSCRIBE went out on connect, before start() resolved and before `pub` connected.
-    await pub.publishAsync("qx10/cmd/refresh", "", { qos: 1 });
-    await until(() => got.some((g) => g.topic === "qx10/cmd/refresh"), "first command");
-    await pub.publishAsync("qx10/cmd/shoot", "PRESS", {
-      qos: 1,
-      properties: { responseTopic: "reply/here", correlationData: Buffer.from("c1") },
-    });
-    await pub.publishAsync("qx10/cmd/zoom", "in", { qos: 1, retain: true });
-    await pub.publishAsync("qx10/cmd/shoot/result", "{}", { qos: 1 }); // not ours: cmd/+ only
-    await pub.publishAsync("qx10/state", "{}", { qos: 1 });
-    await until(() => got.some((g) => g.topic === "qx10/cmd/zoom"), "zoom");
-    expect(got.filter((g) => g.topic !== "qx10/cmd/refresh")).toEqual([
-      { topic: "qx10/cmd/shoot", payload: "PRESS", retain: false, props: "reply/here" },
-      { topic: "qx10/cmd/zoom", payload: "in", retain: true, props: null },
-    ]);
+      await conn.subscribe(topics.commandWildcard(BASE)); // before start: sent on connect
+      await conn.start(AbortSignal.timeout(10_000));
+      await until(() => conn.connected, "connected");
+      const pub = await mqtt.connectAsync(b.url, { protocolVersion: 5, reconnectPeriod: 0 });
+      cleanups.push(() => pub.endAsync(true));
+      // The SUBSCRIBE went out on connect, before start() resolved and before `pub` connected.
+      await pub.publishAsync("qx10/cmd/refresh", "", { qos: 1 });
+      await until(() => got.some((g) => g.topic === "qx10/cmd/refresh"), "first command");
+      await pub.publishAsync("qx10/cmd/shoot", "PRESS", {
+        qos: 1,
+        properties: { responseTopic: "reply/here", correlationData: Buffer.from("c1") },
+      });
+      await pub.publishAsync("qx10/cmd/zoom", "in", { qos: 1, retain: true });
+      await pub.publishAsync("qx10/cmd/shoot/result", "{}", { qos: 1 }); // not ours: cmd/+ only
+      await pub.publishAsync("qx10/state", "{}", { qos: 1 });
+      await until(() => got.some((g) => g.topic === "qx10/cmd/zoom"), "zoom");
+      expect(got.filter((g) => g.topic !== "qx10/cmd/refresh")).toEqual([
+        { topic: "qx10/cmd/shoot", payload: "PRESS", retain: false, props: "reply/here" },
+        { topic: "qx10/cmd/zoom", payload: "in", retain: true, props: null },
+      ]);
 
-    got.length = 0;
-    const reconnected = nextConnect(conn);
-    await b.stop();
-    await b.restart?.();
-    await reconnected;
-    await pub.endAsync(true);
-    const pub2 = await mqtt.connectAsync(b.url, { protocolVersion: 4, reconnectPeriod: 0 });
-    cleanups.push(() => pub2.endAsync(true));
-    // onConnect runs after the SUBSCRIBE was written, so the broker has it before pub2 connects.
-    await pub2.publishAsync("qx10/cmd/movie", "START", { qos: 1 });
-    await until(() => got.some((g) => g.topic === "qx10/cmd/movie"), "command after restart");
-    expect(got[0]).toEqual({
-      topic: "qx10/cmd/movie",
-      payload: "START",
-      retain: false,
-      props: null,
-    });
-  });
+      got.length = 0;
+      const reconnected = nextConnect(conn);
+      await b.stop();
+      await b.restart?.();
+      await reconnected;
+      await pub.endAsync(true);
+      const pub2 = await mqtt.connectAsync(b.url, { protocolVersion: 4, reconnectPeriod: 0 });
+      cleanups.push(() => pub2.endAsync(true));
+      // onConnect runs after the SUBSCRIBE was written, so the broker has it before pub2 connects.
+      await pub2.publishAsync("qx10/cmd/movie", "START", { qos: 1 });
+      await until(() => got.some((g) => g.topic === "qx10/cmd/movie"), "command after restart");
+      expect(got[0]).toEqual({
+        topic: "qx10/cmd/movie",
+        payload: "START",
+        retain: false,
+        props: null,
+      });
+    },
+  );
 
   it("while disconnected drops QoS 0, queues QoS 1 up to the bound, and sends the queue on reconnect", async () => {
     const b = await broker();
@@ -466,19 +495,22 @@ describe.skipIf(brokerKind === null)(`MqttConnection against ${String(brokerKind
     await until(() => conn.stats.pending === 0, "online and the queue acknowledged");
   });
 
-  it("protocol_version 4 speaks MQTT 3.1.1 to the broker", async () => {
-    const b = await broker({ maxPacketSize: 100_000 });
-    const conn = connection(b.url, { protocol_version: 4 });
-    await conn.start(AbortSignal.timeout(10_000));
-    expect(conn.protocolVersion).toBe(4);
-    expect(conn.maximumPacketSize).toBeUndefined();
-    expect(await conn.retained(topics.state(BASE), "{}", { contentType: "application/json" })).toBe(
-      true,
-    );
-    const w = await watcher(b.url);
-    const s = await w.waitFor((m) => m.topic === "qx10/state", "state");
-    expect(s.properties?.contentType).toBeUndefined();
-  });
+  it.skipIf(lacks("maxPacketSize", "MQTT 5 CONNACK maximum packet size"))(
+    "protocol_version 4 speaks MQTT 3.1.1 to the broker",
+    async () => {
+      const b = await broker({ maxPacketSize: 100_000 });
+      const conn = connection(b.url, { protocol_version: 4 });
+      await conn.start(AbortSignal.timeout(10_000));
+      expect(conn.protocolVersion).toBe(4);
+      expect(conn.maximumPacketSize).toBeUndefined();
+      expect(
+        await conn.retained(topics.state(BASE), "{}", { contentType: "application/json" }),
+      ).toBe(true);
+      const w = await watcher(b.url);
+      const s = await w.waitFor((m) => m.topic === "qx10/state", "state");
+      expect(s.properties?.contentType).toBeUndefined();
+    },
+  );
 
   it("fails start() with MQTT_UNAVAILABLE on bad credentials, connects with good ones", async () => {
     const b = await broker({ users: { bridge: "right" } });
@@ -656,61 +688,67 @@ function makeCerts(): { dir: string; ca: string; cert: string; key: string } | n
 
 const haveOpenssl = spawnSync("openssl", ["version"], { stdio: "ignore" }).status === 0;
 
-describe.skipIf(brokerKind !== "mosquitto" || !haveOpenssl)("MqttConnection over TLS", () => {
-  async function tlsBroker() {
-    const certs = makeCerts();
-    if (certs === null) throw new Error("openssl could not make test certificates");
-    cleanups.push(() => {
-      rmSync(certs.dir, { recursive: true, force: true });
-      return Promise.resolve();
+describe.skipIf(!haveOpenssl || lacks("tls", "MqttConnection over TLS"))(
+  "MqttConnection over TLS",
+  () => {
+    async function tlsBroker() {
+      const certs = makeCerts();
+      if (certs === null) throw new Error("openssl could not make test certificates");
+      cleanups.push(() => {
+        rmSync(certs.dir, { recursive: true, force: true });
+        return Promise.resolve();
+      });
+      const b = await broker({ tls: { certFile: certs.cert, keyFile: certs.key } });
+      return { b, certs };
+    }
+
+    /** Starts `conn`, expecting it never to connect; returns the warnings it logged. */
+    async function expectNoConnect(conn: MqttConnection, lines: { level: number; msg: string }[]) {
+      const ac = new AbortController();
+      const started = conn.start(ac.signal);
+      await until(
+        () => lines.filter((l) => l.msg === "reconnect scheduled").length >= 2,
+        "retries",
+      );
+      ac.abort();
+      const err: unknown = await started.catch((e: unknown) => e);
+      expect(isBridgeError(err, "ABORTED")).toBe(true);
+      return lines.filter((l) => l.level === 40) as unknown as { err?: { code?: string } }[];
+    }
+
+    it("verifies the chain with the configured CA and the host name via servername", async () => {
+      const { b, certs } = await tlsBroker();
+      expect(b.url.startsWith("mqtts://127.0.0.1:")).toBe(true);
+      const conn = connection(b.url, { tls: { ca: certs.ca, servername: "localhost" } });
+      await conn.start(AbortSignal.timeout(10_000));
+      expect(conn.connected).toBe(true);
     });
-    const b = await broker({ tls: { certFile: certs.cert, keyFile: certs.key } });
-    return { b, certs };
-  }
 
-  /** Starts `conn`, expecting it never to connect; returns the warnings it logged. */
-  async function expectNoConnect(conn: MqttConnection, lines: { level: number; msg: string }[]) {
-    const ac = new AbortController();
-    const started = conn.start(ac.signal);
-    await until(() => lines.filter((l) => l.msg === "reconnect scheduled").length >= 2, "retries");
-    ac.abort();
-    const err: unknown = await started.catch((e: unknown) => e);
-    expect(isBridgeError(err, "ABORTED")).toBe(true);
-    return lines.filter((l) => l.level === 40) as unknown as { err?: { code?: string } }[];
-  }
+    it("refuses a certificate whose name does not match (hostname verification is on by default)", async () => {
+      const { b, certs } = await tlsBroker();
+      const { logger, lines } = capturedLogger();
+      const conn = connection(b.url, { tls: { ca: certs.ca } }, logger);
+      const warnings = await expectNoConnect(conn, lines);
+      expect(warnings.map((w) => w.err?.code)).toEqual(["ERR_TLS_CERT_ALTNAME_INVALID"]);
+    });
 
-  it("verifies the chain with the configured CA and the host name via servername", async () => {
-    const { b, certs } = await tlsBroker();
-    expect(b.url.startsWith("mqtts://127.0.0.1:")).toBe(true);
-    const conn = connection(b.url, { tls: { ca: certs.ca, servername: "localhost" } });
-    await conn.start(AbortSignal.timeout(10_000));
-    expect(conn.connected).toBe(true);
-  });
+    it("refuses an unknown CA unless reject_unauthorized is false", async () => {
+      const { b } = await tlsBroker();
+      const { logger, lines } = capturedLogger();
+      const strict = connection(b.url, {}, logger);
+      const warnings = await expectNoConnect(strict, lines);
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]?.err?.code).toMatch(/SELF_SIGNED|UNABLE_TO_GET_ISSUER|UNABLE_TO_VERIFY/);
+      const lax = connection(b.url, { tls: { reject_unauthorized: false } });
+      await lax.start(AbortSignal.timeout(10_000));
+      expect(lax.connected).toBe(true);
+    });
 
-  it("refuses a certificate whose name does not match (hostname verification is on by default)", async () => {
-    const { b, certs } = await tlsBroker();
-    const { logger, lines } = capturedLogger();
-    const conn = connection(b.url, { tls: { ca: certs.ca } }, logger);
-    const warnings = await expectNoConnect(conn, lines);
-    expect(warnings.map((w) => w.err?.code)).toEqual(["ERR_TLS_CERT_ALTNAME_INVALID"]);
-  });
-
-  it("refuses an unknown CA unless reject_unauthorized is false", async () => {
-    const { b } = await tlsBroker();
-    const { logger, lines } = capturedLogger();
-    const strict = connection(b.url, {}, logger);
-    const warnings = await expectNoConnect(strict, lines);
-    expect(warnings).toHaveLength(1);
-    expect(warnings[0]?.err?.code).toMatch(/SELF_SIGNED|UNABLE_TO_GET_ISSUER|UNABLE_TO_VERIFY/);
-    const lax = connection(b.url, { tls: { reject_unauthorized: false } });
-    await lax.start(AbortSignal.timeout(10_000));
-    expect(lax.connected).toBe(true);
-  });
-
-  it("a TLS file that cannot be read is CONFIG_INVALID at start()", async () => {
-    const conn = connection("mqtts://127.0.0.1:1", { tls: { ca: "/nonexistent/ca.pem" } });
-    const err: unknown = await conn.start(AbortSignal.timeout(10_000)).catch((e: unknown) => e);
-    expect(isBridgeError(err, "CONFIG_INVALID")).toBe(true);
-    expect((err as Error).message).toContain("mqtt.tls.ca");
-  });
-});
+    it("a TLS file that cannot be read is CONFIG_INVALID at start()", async () => {
+      const conn = connection("mqtts://127.0.0.1:1", { tls: { ca: "/nonexistent/ca.pem" } });
+      const err: unknown = await conn.start(AbortSignal.timeout(10_000)).catch((e: unknown) => e);
+      expect(isBridgeError(err, "CONFIG_INVALID")).toBe(true);
+      expect((err as Error).message).toContain("mqtt.tls.ca");
+    });
+  },
+);

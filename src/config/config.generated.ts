@@ -1,6 +1,28 @@
 /* Generated from schemas/config.schema.json by npm run gen:types. Do not edit by hand. */
 
 /**
+ * Who may use the HTTP server. Every path, /healthz included, requires it when mode is not none.
+ */
+export type HttpAuthConfig = {
+  /**
+   * "none": no authentication; "token": the token as ?token=TOKEN in the URL or an `Authorization: Bearer TOKEN` header; "basic": HTTP basic authentication with username and password.
+   */
+  mode: "none" | "token" | "basic";
+  /**
+   * The token of mode "token" (at least 16 characters), or null. Secret: never logged, never published.
+   */
+  token: string | null;
+  /**
+   * User name of mode "basic" (no colon), or null.
+   */
+  username: string | null;
+  /**
+   * Password of mode "basic", or null. Secret: never logged, never published.
+   */
+  password: string | null;
+};
+
+/**
  * qx10-mqtt configuration (YAML or JSON file, overridden by QX10_<SECTION>__<KEY> environment variables). Every key is optional in the file; the defaults below fill the rest.
  */
 export interface Config {
@@ -10,6 +32,7 @@ export interface Config {
   snapshot: SnapshotConfig;
   rpc: RpcConfig;
   homeassistant: HomeAssistantConfig;
+  http: HttpConfig;
   log: LogConfig;
 }
 /**
@@ -193,6 +216,24 @@ export interface HomeAssistantConfig {
    * "device": one device discovery message (HA 2024.11+); "component": one message per entity (older HA, openHAB).
    */
   discovery_mode: "device" | "component";
+}
+/**
+ * The HTTP server for people and video clients: MJPEG live view (/liveview.mjpeg), the newest frame (/liveview.jpg), the last picture (/picture.jpg), /healthz and a small web page at /. Off by default.
+ */
+export interface HttpConfig {
+  /**
+   * Serve HTTP.
+   */
+  enabled: boolean;
+  /**
+   * Address to listen on. The default serves this machine only; use 0.0.0.0 (all IPv4 interfaces) or a LAN address to reach it from other devices, preferably with auth.
+   */
+  host: string;
+  /**
+   * TCP port to listen on (0 = any free port, for tests).
+   */
+  port: number;
+  auth: HttpAuthConfig;
 }
 /**
  * Logging (pino, JSON lines on standard output).

@@ -69,6 +69,12 @@ const DEFAULTS: Config = {
     status_topic: "homeassistant/status",
     discovery_mode: "device",
   },
+  http: {
+    enabled: false,
+    host: "127.0.0.1",
+    port: 8080,
+    auth: { mode: "none", token: null, username: null, password: null },
+  },
   log: { level: "info" },
 };
 

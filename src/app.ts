@@ -3,10 +3,11 @@
  * and the bridge; starts them in order and stops them in reverse under a deadline.
  *
  * Start order: camera session (runs in the background, finding the camera), bridge (wires MQTT
- * handlers, retained topics and subscriptions, liveview), then the MQTT connection, which waits as
- * long as it takes for a broker that is not up yet. Stop order: bridge (liveview camera stream,
- * commands, snapshots, retained availability `offline`), camera session (closes the client), MQTT
- * (retained `offline` on `<base>/bridge/state`, DISCONNECT).
+ * handlers, retained topics and subscriptions, liveview), the HTTP server when `http.enabled`
+ * (issue 9; it needs no broker), then the MQTT connection, which waits as long as it takes for a
+ * broker that is not up yet. Stop order: HTTP (ends the MJPEG streams), bridge (liveview camera
+ * stream, commands, snapshots, retained availability `offline`), camera session (closes the
+ * client), MQTT (retained `offline` on `<base>/bridge/state`, DISCONNECT).
  */
 import { readFileSync } from "node:fs";
 import { type ResolveCameraOptions } from "./camera/discover.js";
@@ -16,6 +17,7 @@ import { createLogger, type Logger } from "./log.js";
 import { MqttConnection } from "./mqtt/connection.js";
 import { Bridge, type BridgeOptions } from "./bridge/bridge.js";
 import { CameraSession } from "./bridge/camera-session.js";
+import { HttpServer, type HttpServerOptions } from "./http/server.js";
 import { settleWithin } from "./util/abort.js";
 
 /** Default deadline of {@link App.stop}, ms. */
@@ -32,6 +34,8 @@ export interface AppOptions {
   discovery?: Partial<ResolveCameraOptions>;
   /** Bridge tuning (tests). */
   bridge?: Pick<BridgeOptions, "stateCoalesceMs" | "liveviewLingerMs" | "pictureClaimDelayMs">;
+  /** HTTP server tuning (tests, benchmarks); used only when `config.http.enabled`. */
+  http?: Pick<HttpServerOptions, "stillWaitMs" | "freshFrameMs" | "stallTimeoutMs">;
   /** Deadline of stop(), ms (default {@link DEFAULT_STOP_DEADLINE_MS}). */
   stopDeadlineMs?: number;
 }
@@ -42,10 +46,13 @@ export interface App {
   readonly mqtt: MqttConnection;
   readonly session: CameraSession;
   readonly bridge: Bridge;
+  /** The HTTP server (issue 9), or undefined when `http.enabled` is false. */
+  readonly http: HttpServer | undefined;
   /**
    * Starts everything; resolves once the broker accepted the first connection.
    * @throws BridgeError ABORTED when `signal` fires first; MQTT_UNAVAILABLE when the broker
-   *   refuses us for good (credentials); CONFIG_INVALID for unreadable TLS files
+   *   refuses us for good (credentials); CONFIG_INVALID for unreadable TLS files or an HTTP
+   *   address that cannot be listened on
    */
   start(signal: AbortSignal): Promise<void>;
   /** Stops in reverse order; gives up waiting after the deadline. Idempotent. */
@@ -91,12 +98,16 @@ export function createApp(options: AppOptions): App {
     version: bridgeVersion(),
     ...options.bridge,
   });
+  const http = config.http.enabled
+    ? new HttpServer({ config: config.http, bridge, logger, ...options.http })
+    : undefined;
   const deadlineMs = options.stopDeadlineMs ?? DEFAULT_STOP_DEADLINE_MS;
   let stopPromise: Promise<void> | undefined;
   const life = new AbortController();
 
   const stop = async (): Promise<void> => {
     const steps: [string, () => Promise<void>][] = [
+      ["http", () => http?.stop() ?? Promise.resolve()],
       ["bridge", () => bridge.stop()],
       ["camera", () => session.stop()],
       ["mqtt", () => mqtt.stop()],
@@ -121,6 +132,7 @@ export function createApp(options: AppOptions): App {
     mqtt,
     session,
     bridge,
+    http,
     async start(signal) {
       if (signal.aborted) throw new BridgeError("ABORTED", "aborted before start");
       logger.info({ version: bridgeVersion() }, "starting");
@@ -128,6 +140,7 @@ export function createApp(options: AppOptions): App {
       // the camera to end its liveview stream (battery), and it runs in its own order.
       session.start(life.signal);
       await bridge.start(life.signal);
+      await http?.start(life.signal);
       await mqtt.start(signal);
     },
     stop() {

@@ -13,6 +13,10 @@
  *   plus a copy on the MQTT 5 response topic with the request's correlation data (mqtt-ha.md §1.3).
  * - `<base>/state` retained, every key present, republished on change, coalesced to at most one
  *   publish per {@link BridgeOptions.stateCoalesceMs}.
+ * - In-process consumers (the HTTP server of issue 9, src/http/): liveview frames
+ *   ({@link Bridge.subscribeLiveview}, which also keeps the camera stream running), the newest
+ *   frame, the last snapshot, the state document, a status summary, and {@link Bridge.runCommand},
+ *   the same parse-and-run path as an MQTT command message.
  */
 import { type CameraApi } from "../camera/api.js";
 import { type CameraState } from "../camera/events.js";
@@ -34,10 +38,10 @@ import { type CameraInfo, type CameraSession } from "./camera-session.js";
 import { CommandRunner, type CommandHost } from "./command-runner.js";
 import { resultFromError, type CommandResult } from "./commands.js";
 import { parseCommandPayload } from "./commands-schema.js";
-import { LiveviewPublisher } from "./liveview-publisher.js";
+import { LiveviewPublisher, type LiveviewConsumer } from "./liveview-publisher.js";
 import { openCameraLiveview } from "./liveview-source.js";
-import { SnapshotManager } from "./snapshot.js";
-import { buildStateDocument, stateFingerprint } from "./state.js";
+import { SnapshotManager, type SnapshotAttributes } from "./snapshot.js";
+import { buildStateDocument, stateFingerprint, type StateDocument } from "./state.js";
 import { HaDiscoveryPublisher } from "../ha/publisher.js";
 
 /** Camera-state keys whose change can change the HA entity set or select options. */
@@ -71,6 +75,34 @@ export interface BridgeOptions {
 /** A `<base>/event` message. */
 export type BridgeEvent = { type: string } & Record<string, unknown>;
 
+/** The last picture published on `<base>/snapshot` (see {@link Bridge.lastSnapshot}). */
+export interface LastSnapshot {
+  /** The postview JPEG as published. */
+  bytes: Uint8Array;
+  /** What `<base>/snapshot/attributes` said about it (`taken_at` = when the bridge learnt of it). */
+  attributes: SnapshotAttributes;
+}
+
+/** A summary of the bridge and the camera (see {@link Bridge.status}). */
+export interface BridgeStatus {
+  /** The bridge's version. */
+  version: string;
+  /** Connected to the MQTT broker now. */
+  mqtt_connected: boolean;
+  /** The camera session is up (the camera answers). */
+  camera_online: boolean;
+  /** The camera's `cameraStatus` (e.g. "IDLE"), null while unknown. */
+  camera_status: string | null;
+  /** friendlyName or modelName from dd.xml, null while no camera was found. */
+  camera_model: string | null;
+  /** The camera liveview stream delivers frames now. */
+  liveview_streaming: boolean;
+  /** In-process liveview consumers (MJPEG viewers). */
+  liveview_consumers: number;
+  /** MQTT liveview publishing (`cmd/liveview`). */
+  liveview_publishing: boolean;
+}
+
 /** The running bridge. Construct, `start(signal)`, and `await stop()` on the way out. */
 export class Bridge {
   readonly #o: BridgeOptions;
@@ -83,7 +115,7 @@ export class Bridge {
   readonly #snapshots: SnapshotManager;
   readonly #controller = new AbortController();
   readonly #topicHandlers = new Map<string, (message: IncomingMessage) => void>();
-  readonly #inFlight = new Set<Promise<void>>();
+  readonly #inFlight = new Set<Promise<unknown>>();
   readonly #cleanups: (() => void)[] = [];
   #liveviewOn: boolean;
   #liveviewFps: number;
@@ -92,6 +124,9 @@ export class Bridge {
   #lastStateFingerprint: string | undefined;
   #lastInfo: string | undefined;
   #started = false;
+  #lastSnapshot: LastSnapshot | null = null;
+  /** The image of the snapshot being published, waiting for its attributes. */
+  #snapshotBytes: Uint8Array | null = null;
   readonly #ha: HaDiscoveryPublisher | undefined;
   #stopPromise: Promise<void> | undefined;
 
@@ -103,8 +138,30 @@ export class Bridge {
     this.#session = options.session;
     this.#liveviewOn = options.config.liveview.enabled;
     this.#liveviewFps = options.config.liveview.fps;
+    const snapshotTopic = topics.snapshot(this.#base);
+    const snapshotAttributesTopic = topics.snapshotAttributes(this.#base);
     this.#snapshots = new SnapshotManager({
-      mqtt: options.mqtt,
+      // The retained publishes are where every snapshot passes (the bridge's shots and the
+      // camera's button alike): keep the last one for in-process readers (issue 9 /picture.jpg).
+      // The manager publishes the image first, then its attributes.
+      mqtt: {
+        retained: (topic, payload, properties) => {
+          if (topic === snapshotTopic && typeof payload !== "string") {
+            this.#snapshotBytes = payload;
+          } else if (topic === snapshotAttributesTopic && this.#snapshotBytes !== null) {
+            const text = typeof payload === "string" ? payload : Buffer.from(payload).toString();
+            this.#lastSnapshot = {
+              bytes: this.#snapshotBytes,
+              attributes: JSON.parse(text) as SnapshotAttributes,
+            };
+            this.#snapshotBytes = null;
+          }
+          return options.mqtt.retained(topic, payload, properties);
+        },
+        get maximumPacketSize() {
+          return options.mqtt.maximumPacketSize;
+        },
+      },
       baseTopic: this.#base,
       config: options.config.snapshot,
       logger: options.logger,
@@ -301,6 +358,83 @@ export class Bridge {
   }
 
   /**
+   * Adds a liveview frame consumer (LiveviewPublisher.subscribe): called synchronously with every
+   * trimmed JPEG at the camera's full rate; while any consumer is subscribed the camera stream runs
+   * (it stops after the linger once the last one leaves and MQTT publishing is off).
+   * @returns unsubscribe (idempotent)
+   */
+  subscribeLiveview(consumer: LiveviewConsumer): () => void {
+    return this.#liveview.subscribe(consumer);
+  }
+
+  /**
+   * The newest liveview frame, or null when none arrived yet or (with `maxAgeMs`) it is older than
+   * that many ms.
+   */
+  latestLiveviewFrame(maxAgeMs?: number): Uint8Array | null {
+    return this.#liveview.latestFrame(maxAgeMs);
+  }
+
+  /** The last snapshot published since start, or null when none was. */
+  get lastSnapshot(): LastSnapshot | null {
+    return this.#lastSnapshot;
+  }
+
+  /** The state document as `<base>/state` would carry it now (`updated_at` = now). */
+  stateDocument(): StateDocument {
+    return buildStateDocument(
+      this.#session.state,
+      { liveview: this.#liveviewOn, liveviewFps: this.#liveviewFps },
+      this.#o.now?.() ?? new Date(),
+    );
+  }
+
+  /** A summary of the bridge and the camera. */
+  get status(): BridgeStatus {
+    const d = this.#session.info?.description;
+    const lv = this.#liveview;
+    return {
+      version: this.#o.version,
+      mqtt_connected: this.#mqtt.connected,
+      camera_online: this.#session.online,
+      camera_status: this.#session.state.camera_status,
+      camera_model: d === undefined ? null : (d.friendlyName ?? d.modelName ?? null),
+      liveview_streaming: lv.stats.streaming,
+      liveview_consumers: lv.consumers,
+      liveview_publishing: this.#liveviewOn,
+    };
+  }
+
+  /**
+   * Runs a command exactly as a message on `<base>/cmd/<name>` with this payload would (same
+   * parser, same runner, same queue, same events, state and snapshot publishes) and resolves with
+   * its result object; the result goes to the caller only, not to `<base>/cmd/<name>/result`.
+   * Never rejects: unknown names and bad payloads give error results (`COMMAND_INVALID`), a
+   * stopping bridge `ABORTED`.
+   */
+  runCommand(name: string, payload: Uint8Array): Promise<CommandResult> {
+    if (this.#controller.signal.aborted) {
+      return Promise.resolve(resultFromError(new BridgeError("ABORTED", "the bridge is stopping")));
+    }
+    const parsed = parseCommandPayload(name, payload);
+    if (!parsed.ok) {
+      this.#log.info({ command: name, error: parsed.result }, "invalid command");
+      return Promise.resolve(parsed.result);
+    }
+    this.#log.debug({ command: name }, "command");
+    const task = this.#runner
+      .run(parsed.command, parsed.transaction, this.#controller.signal)
+      .catch((e: unknown): CommandResult => {
+        // The runner resolves with error results itself; this is a last resort.
+        this.#log.error({ err: e, command: name }, "command runner threw");
+        return resultFromError(e, parsed.transaction);
+      });
+    this.#inFlight.add(task);
+    void task.finally(() => this.#inFlight.delete(task));
+    return task;
+  }
+
+  /**
    * Stops in order: the liveview (and the camera's stream), running commands (a timelapse is
    * cancelled), pending snapshots; then publishes the last state and retained `offline` on
    * `<base>/availability` (the bridge no longer watches the camera). Does not stop the MQTT
@@ -350,23 +484,9 @@ export class Bridge {
       return;
     }
     if (this.#controller.signal.aborted) return;
-    const parsed = parseCommandPayload(name, m.payload);
-    if (!parsed.ok) {
-      this.#log.info({ command: name, error: parsed.result }, "invalid command");
-      this.#publishResult(name, parsed.result, m);
-      return;
-    }
-    this.#log.debug({ command: name }, "command");
-    const task = this.#runner
-      .run(parsed.command, parsed.transaction, this.#controller.signal)
-      .catch((e: unknown): CommandResult => {
-        // The runner resolves with error results itself; this is a last resort.
-        this.#log.error({ err: e, command: name }, "command runner threw");
-        return resultFromError(e, parsed.transaction);
-      })
-      .then((result) => {
-        this.#publishResult(name, result, m);
-      });
+    const task = this.runCommand(name, m.payload).then((result) => {
+      this.#publishResult(name, result, m);
+    });
     this.#inFlight.add(task);
     void task.finally(() => this.#inFlight.delete(task));
   }

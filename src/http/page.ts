@@ -23,6 +23,7 @@ export const PAGE_HTML = `<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover">
 <meta name="color-scheme" content="light dark">
 <title>qx10-mqtt</title>
+<link rel="icon" href="data:,">
 <style>
   :root { --bg: #f4f4f5; --card: #fff; --fg: #18181b; --muted: #71717a; --accent: #2563eb;
     --ok: #16a34a; --bad: #dc2626; --border: #e4e4e7; }
@@ -45,7 +46,8 @@ export const PAGE_HTML = `<!doctype html>
   .view { position: relative; background: #000; border-radius: .4rem; overflow: hidden; aspect-ratio: 4 / 3; }
   .view img { width: 100%; height: 100%; object-fit: contain; display: block; }
   .view .note { position: absolute; inset: 0; display: flex; align-items: center; justify-content: center;
-    color: #d4d4d8; font-size: .95rem; pointer-events: none; }
+    color: #d4d4d8; font-size: .95rem; pointer-events: none; background: rgba(0, 0, 0, .35); }
+  .view .note[hidden] { display: none; }
   .controls { display: flex; flex-wrap: wrap; gap: .5rem; margin-top: .7rem; align-items: center; }
   button, select { font: inherit; border-radius: .45rem; border: 1px solid var(--border);
     background: var(--card); color: var(--fg); padding: .55rem .9rem; min-height: 2.75rem; }
@@ -194,8 +196,11 @@ export const PAGE_HTML = `<!doctype html>
     $("zoom").textContent = st.zoom_position === null ? "" : "zoom " + st.zoom_position + "%";
     text("sCamera", b.camera_online ? "online" + (b.camera_model ? " (" + b.camera_model + ")" : "") : "offline");
     text("sStatus", st.camera_status);
-    text("sBattery", st.battery === null ? null : JSON.stringify(st.battery));
-    text("sStorage", st.storage === null ? null : JSON.stringify(st.storage));
+    text("sBattery", typeof st.battery === "number" ? st.battery + " %" : null);
+    var sto = st.storage;
+    text("sStorage", !sto ? null : typeof sto.recordable_images === "number" && sto.recordable_images >= 0
+      ? sto.recordable_images + " pictures left" + (sto.id ? " (" + sto.id + ")" : "")
+      : (sto.id || "no card"));
     text("sMqtt", b.mqtt_connected ? "connected" : "disconnected");
     text("sLive", (b.liveview_streaming ? "streaming" : "stopped") + ", " + s.viewers + " viewer(s)");
     text("sBridge", "qx10-mqtt " + b.version);

@@ -144,7 +144,7 @@ describe.skipIf(skipReason !== null)("the web page in headless Chromium", () => 
     // The live view: the MJPEG <img> shows frames, and they change.
     await waitUntil(page, "document.getElementById('live').naturalWidth === 640", 15_000);
     // Draws the <img>'s current frame to a canvas (same origin, so it can be read back).
-    await page.evaluate<void>(`window.grabLive = () => {
+    await page.evaluate<unknown>(`window.grabLive = () => {
       const img = document.getElementById("live");
       const c = document.createElement("canvas");
       c.width = img.naturalWidth; c.height = img.naturalHeight;

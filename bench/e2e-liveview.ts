@@ -15,8 +15,11 @@
  *
  * Usage: node dist-bench/bench/e2e-liveview.js [--fps-in 30] [--fps-out 30,2] [--runs 3] [--warmup-s 5]
  *   [--duration-s 30] [--sample-s 1] [--bridge-cpu-prof-dir DIR] [--no-baseline]
+ *   [--bridge-gc] (daemon with --expose-gc: the memusage lines follow a full GC)
+ *   [--bridge-memusage] (the daemon logs process.memoryUsage() every 5 s: bench/memusage-preload.ts)
  */
 import { setTimeout as delay } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { startBroker, brokerKind } from "../test/helpers/broker.js";
 import { connectClient, LiveviewSubscriber, slope, startRig } from "./e2e-rig.js";
@@ -46,6 +49,8 @@ interface RunResult {
   rssSlopeMBPerMin: number;
   /** [seconds since the window's start, RSS MB]. */
   rssSamples: [number, number][];
+  /** The daemon's `MEMUSAGE` lines (`--bridge-memusage`), JSON, oldest first. */
+  memUsage: string[];
 }
 
 async function oneRun(
@@ -92,6 +97,7 @@ async function oneRun(
         rss,
       ),
       rssSamples: samples.map(([t, r]) => [round(t, 1), round(r, 1)]),
+      memUsage: [...rig.bridge.stderr().matchAll(/MEMUSAGE (.*)/g)].map((m) => m[1] ?? ""),
     };
   } catch (e) {
     throw new Error(
@@ -148,6 +154,8 @@ async function main(): Promise<void> {
       "sample-s": { type: "string", default: "1" },
       "bridge-cpu-prof-dir": { type: "string" },
       "no-baseline": { type: "boolean", default: false },
+      "bridge-memusage": { type: "boolean", default: false },
+      "bridge-gc": { type: "boolean", default: false },
     },
   });
   if (brokerKind !== "mosquitto") throw new Error("needs a local mosquitto");
@@ -155,6 +163,10 @@ async function main(): Promise<void> {
   console.log(`# End-to-end liveview\n\nMachine: ${formatMachine(machine)}\n`);
   const profDir = values["bridge-cpu-prof-dir"];
   const nodeArgs = profDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${profDir}`];
+  if (values["bridge-gc"]) nodeArgs.push("--expose-gc");
+  if (values["bridge-memusage"]) {
+    nodeArgs.push("--import", fileURLToPath(new URL("./memusage-preload.js", import.meta.url)));
+  }
   const baseline = values["no-baseline"] ? undefined : await brokerBaseline(10);
   if (baseline !== undefined) {
     console.log(
@@ -174,6 +186,10 @@ async function main(): Promise<void> {
         nodeArgs,
       );
       results.push(r);
+      if (r.memUsage.length > 0) {
+        console.log(`daemon memory, first: ${r.memUsage[0] ?? ""}`);
+        console.log(`daemon memory, last: ${r.memUsage[r.memUsage.length - 1] ?? ""}`);
+      }
       console.log(
         `${fpsIn} in / ${fpsOut} out, run ${i + 1}: latency p50 ${round(r.latency.median, 2)} p99 ${round(r.latency.p99, 2)} max ${round(r.latency.max, 2)} ms (n ${r.latency.n}), ` +
           `${round(r.fpsDelivered, 2)} fps, CPU ${round(r.cpuPercent, 2)} %, RSS ${round(r.rssStartMB)} → ${round(r.rssEndMB)} (max ${round(r.rssMaxMB)}) MB, slope ${round(r.rssSlopeMBPerMin, 3)} MB/min`,

@@ -3,7 +3,7 @@
  * base topic (`qx10_<i>`), liveview published at `--fps-out` (default 2). Per N, over a short
  * window after a warm-up: CPU of each bridge (/proc), liveview fps delivered per bridge to one
  * subscriber on every base topic, frame latency (simulator send → receipt), `cmd/self_timer`
- * round trip sent to the bridges in turn, one in flight, every 100 ms, and the CPU of the broker
+ * round trip (one per bridge per second, sent in turn, one in flight), and the CPU of the broker
  * and of this process (which hosts the N simulators and the subscribers, see bench/e2e-rig.ts).
  *
  * On 2 cores the N simulators (≈ 3 % of a core each, BENCHMARKS.md §2) and the broker share the
@@ -93,15 +93,17 @@ async function oneRun(
     const t0 = performance.now();
     const rtts: number[] = [];
     let errors = 0;
-    for (let i = 0; performance.now() - t0 < durationS * 1000; i++) {
-      const rig = rigs[i % n];
-      if (rig === undefined) break;
-      try {
-        rtts.push(await cmd.time(rig.base, "self_timer", { value: 0 }, 5000));
-      } catch {
-        errors++;
+    // One command per bridge per second (so each bridge's command load is the same for every
+    // N), sequential; the round's remainder is idle.
+    for (let tick = 1; performance.now() - t0 < durationS * 1000; tick++) {
+      for (const rig of rigs) {
+        try {
+          rtts.push(await cmd.time(rig.base, "self_timer", { value: 0 }, 5000));
+        } catch {
+          errors++;
+        }
       }
-      await delay(100);
+      await delay(Math.max(0, t0 + tick * 1000 - performance.now()));
     }
     const elapsedS = (performance.now() - t0) / 1000;
     const p1 = pids.map((p) => readProc(p));

@@ -168,7 +168,8 @@ export class HttpServer {
     if (signal.aborted) throw new BridgeError("ABORTED", "aborted before the HTTP server started");
     const server = createServer((req, res) => {
       this.#handle(req, res).catch((e: unknown) => {
-        this.#log.warn({ err: e, path: req.url }, "HTTP request failed");
+        // The path only: the query may hold the token.
+        this.#log.warn({ err: e, path: (req.url ?? "").split("?")[0] }, "HTTP request failed");
         if (!res.headersSent) this.#json(res, 500, { error: "internal error" });
         else res.destroy();
       });
@@ -347,6 +348,8 @@ export class HttpServer {
       ...NO_STORE,
       "Content-Type": MJPEG_CONTENT_TYPE,
       Connection: "close",
+      // Reverse proxies (nginx) must pass each frame on at once, not buffer the stream.
+      "X-Accel-Buffering": "no",
     });
     if (req.method === "HEAD" || this.#controller.signal.aborted) {
       res.end();

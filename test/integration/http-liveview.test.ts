@@ -6,13 +6,16 @@
  * - `/liveview.mjpeg` read by a strict multipart parser (./http-mjpeg-reader.ts): valid JPEGs at
  *   about the simulator's rate for 3 viewers at once, over one camera stream (the camera serves
  *   one reader, camera-api.md §5.1).
+ * - ffmpeg (when installed) reads and decodes the stream without a complaint.
  * (A viewer that does not read: ./http-slow-viewer.test.ts.)
  * - The camera stream stops a linger after the last viewer leaves (simulator: no reader, camera
  *   liveview stopped).
  * - `/liveview.jpg`, `/picture.jpg` after `POST /api/cmd/shoot` (same bytes as `<base>/snapshot`),
  *   `/healthz`, `/api/state`, and the token on every path.
  */
+import { execFile, spawnSync } from "node:child_process";
 import { setTimeout as delay } from "node:timers/promises";
+import { promisify } from "node:util";
 import { request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp, type App } from "../../src/app.js";
@@ -27,6 +30,8 @@ import { isJpeg, openMjpeg, type MjpegReader } from "./http-mjpeg-reader.js";
 const TOKEN = "test-token-0123456789abcdef";
 const SIM_FPS = 20;
 const LINGER_MS = 1000;
+/** Debian's ffmpeg, when installed: a real MJPEG client (its mpjpeg demuxer and JPEG decoder). */
+const haveFfmpeg = spawnSync("ffmpeg", ["-version"], { stdio: "ignore" }).status === 0;
 
 describe.skipIf(!brokerKind)("HTTP server in the bridge: MJPEG, stills, picture, health", () => {
   let broker: Broker;
@@ -150,6 +155,17 @@ describe.skipIf(!brokerKind)("HTTP server in the bridge: MJPEG, stills, picture,
     await expect
       .poll(() => app.bridge.stateDocument().liveview_status, { timeout: 5000 })
       .toBe(false);
+  });
+
+  it.skipIf(!haveFfmpeg)("ffmpeg reads and decodes the MJPEG stream", async () => {
+    const url = `${base}/liveview.mjpeg?token=${TOKEN}`;
+    // -v error: any demuxer or decoder complaint is printed; none is expected.
+    const { stdout, stderr } = await promisify(execFile)(
+      "ffmpeg",
+      ["-nostdin", "-v", "error", "-i", url, "-frames:v", "20", "-f", "null", "-"],
+      { timeout: 20_000 },
+    );
+    expect(stdout + stderr).toBe("");
   });
 
   it("/picture.jpg is 404 before a shot, then the picture of POST /api/cmd/shoot (as on <base>/snapshot)", async () => {

@@ -36,6 +36,7 @@ import { type Logger } from "../log.js";
 import { abortError, settleWithin } from "../util/abort.js";
 import { backoffDelay } from "../util/backoff.js";
 import { bridgeState } from "./topics.js";
+import { Socket } from "node:net";
 
 /** Payload of `<base>/bridge/state` while the bridge runs. */
 export const ONLINE_PAYLOAD = '{"state":"online"}';
@@ -367,6 +368,11 @@ export class MqttConnection {
   #onConnect(connack: IConnackPacket): void {
     const client = this.#client;
     if (client === undefined) return;
+    // mqtt.js leaves Nagle on: a small PUBLISH (a command result) then waits for the broker's
+    // delayed ACK, ~40 ms per exchange (BENCHMARKS.md §5, command round trip). Frames and results
+    // are latency-sensitive, so send at once. The socket is new on every reconnect.
+    const socket: unknown = client.stream;
+    if (socket instanceof Socket) socket.setNoDelay(true);
     const first = this.#stats.connects === 0;
     this.#stats.connects += 1;
     this.#attempt = 0;

@@ -363,7 +363,9 @@ export class LiveviewDecoder {
     const n = to - from;
     if (seg === undefined) return Buffer.alloc(0);
     if (pos + n <= seg.length) return seg.subarray(pos, pos + n);
-    const out = Buffer.allocUnsafe(n);
+    // Never from Buffer's shared pool (64 KiB on Node 24): a frame someone keeps must not pin
+    // a slab of other data, and a frame is exactly its own buffer.
+    const out = Buffer.allocUnsafeSlow(n);
     let w = 0;
     while (w < n && seg !== undefined) {
       const take = Math.min(seg.length - pos, n - w);

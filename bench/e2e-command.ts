@@ -24,7 +24,7 @@ import { CameraApi } from "../src/camera/api.js";
 import { CameraClient } from "../src/camera/client.js";
 import { startSimulator } from "../src/sim/simulator.js";
 import { startBroker, brokerKind } from "../test/helpers/broker.js";
-import { CommandClient, startRig } from "./e2e-rig.js";
+import { CommandClient, startRig, runFailure } from "./e2e-rig.js";
 import {
   emitJson,
   fmtSpread,
@@ -107,12 +107,7 @@ async function throughMqtt(
       "mqtt echo": echo,
     };
   } catch (e) {
-    throw new Error(
-      `run failed: ${String(e)}; daemon stderr: ${rig.bridge.stderr().slice(-2000)}`,
-      {
-        cause: e,
-      },
-    );
+    throw runFailure(e, rig);
   } finally {
     await cmd.close();
     await rig.stop();

@@ -22,7 +22,7 @@ import { setTimeout as delay } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { startBroker, brokerKind } from "../test/helpers/broker.js";
-import { connectClient, LiveviewSubscriber, slope, startRig } from "./e2e-rig.js";
+import { connectClient, LiveviewSubscriber, slope, startRig, runFailure } from "./e2e-rig.js";
 import {
   emitJson,
   fmtSpread,
@@ -100,12 +100,7 @@ async function oneRun(
       memUsage: [...rig.bridge.stderr().matchAll(/MEMUSAGE (.*)/g)].map((m) => m[1] ?? ""),
     };
   } catch (e) {
-    throw new Error(
-      `run failed: ${String(e)}; daemon stderr: ${rig.bridge.stderr().slice(-2000)}`,
-      {
-        cause: e,
-      },
-    );
+    throw runFailure(e, rig);
   } finally {
     await sub.close();
     await rig.stop();

@@ -267,3 +267,10 @@ export function slope(xs: readonly number[], ys: readonly number[]): number {
   }
   return den === 0 ? Number.NaN : num / den;
 }
+
+/** The error a failed benchmark run throws: the cause plus the tail of the daemon's stderr. */
+export function runFailure(e: unknown, rig: Rig): Error {
+  return new Error(`run failed: ${String(e)}; daemon stderr: ${rig.bridge.stderr().slice(-2000)}`, {
+    cause: e,
+  });
+}

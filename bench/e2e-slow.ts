@@ -20,7 +20,14 @@ import { connect, type Socket } from "node:net";
 import { setTimeout as delay } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { startBroker, brokerKind, type Broker } from "../test/helpers/broker.js";
-import { CommandClient, LiveviewSubscriber, slope, startRig, type Rig } from "./e2e-rig.js";
+import {
+  CommandClient,
+  LiveviewSubscriber,
+  slope,
+  startRig,
+  type Rig,
+  runFailure,
+} from "./e2e-rig.js";
 import {
   emitJson,
   fmtSpread,
@@ -219,12 +226,7 @@ async function oneRun(phaseS: number, warmupS: number): Promise<Phase[]> {
     const withSlow = await phase("slow consumer", phaseS, rig, broker, sub, cmd, slow);
     return [normal, withSlow];
   } catch (e) {
-    throw new Error(
-      `run failed: ${String(e)}; daemon stderr: ${rig.bridge.stderr().slice(-2000)}`,
-      {
-        cause: e,
-      },
-    );
+    throw runFailure(e, rig);
   } finally {
     slow?.close();
     await cmd.close();

@@ -125,8 +125,6 @@ export class Bridge {
   #lastInfo: string | undefined;
   #started = false;
   #lastSnapshot: LastSnapshot | null = null;
-  /** The image of the snapshot being published, waiting for its attributes. */
-  #snapshotBytes: Uint8Array | null = null;
   readonly #ha: HaDiscoveryPublisher | undefined;
   #stopPromise: Promise<void> | undefined;
 
@@ -138,30 +136,8 @@ export class Bridge {
     this.#session = options.session;
     this.#liveviewOn = options.config.liveview.enabled;
     this.#liveviewFps = options.config.liveview.fps;
-    const snapshotTopic = topics.snapshot(this.#base);
-    const snapshotAttributesTopic = topics.snapshotAttributes(this.#base);
     this.#snapshots = new SnapshotManager({
-      // The retained publishes are where every snapshot passes (the bridge's shots and the
-      // camera's button alike): keep the last one for in-process readers (issue 9 /picture.jpg).
-      // The manager publishes the image first, then its attributes.
-      mqtt: {
-        retained: (topic, payload, properties) => {
-          if (topic === snapshotTopic && typeof payload !== "string") {
-            this.#snapshotBytes = payload;
-          } else if (topic === snapshotAttributesTopic && this.#snapshotBytes !== null) {
-            const text = typeof payload === "string" ? payload : Buffer.from(payload).toString();
-            this.#lastSnapshot = {
-              bytes: this.#snapshotBytes,
-              attributes: JSON.parse(text) as SnapshotAttributes,
-            };
-            this.#snapshotBytes = null;
-          }
-          return options.mqtt.retained(topic, payload, properties);
-        },
-        get maximumPacketSize() {
-          return options.mqtt.maximumPacketSize;
-        },
-      },
+      mqtt: options.mqtt,
       baseTopic: this.#base,
       config: options.config.snapshot,
       logger: options.logger,
@@ -169,6 +145,11 @@ export class Bridge {
         options.session.client() === null ? null : (url, o) => options.session.download(url, o),
       emitEvent: (event) => {
         this.emitEvent(event);
+      },
+      // Every snapshot passes here (the bridge's shots and the camera's button alike): keep the
+      // last one for in-process readers (issue 9, /picture.jpg).
+      onPublished: (bytes, attributes) => {
+        this.#lastSnapshot = { bytes, attributes };
       },
       ...(options.pictureClaimDelayMs === undefined
         ? {}

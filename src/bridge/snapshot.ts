@@ -67,6 +67,8 @@ export interface SnapshotManagerOptions {
   claimDelayMs?: number;
   /** Clock (tests). Default `() => new Date()`. */
   now?: () => Date;
+  /** Told of each snapshot once it is published (in-process readers such as `/picture.jpg`). */
+  onPublished?: (bytes: Uint8Array, attributes: SnapshotAttributes) => void;
 }
 
 /** How many handled URLs are remembered for deduplication. */
@@ -292,6 +294,7 @@ export class SnapshotManager {
     // Image first, attributes after: a client that reacts to the attributes finds the new image.
     await this.#o.mqtt.retained(topic, bytes);
     await this.#o.mqtt.retained(snapshotAttributes(this.#o.baseTopic), JSON.stringify(attributes));
+    this.#o.onPublished?.(bytes, attributes);
     this.#log.info({ url, bytes: bytes.length, savedPath }, "snapshot published");
     return attributes;
   }
